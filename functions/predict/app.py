@@ -1,0 +1,73 @@
+"""Lambda entry point: the routes of the bankreco API, each one domain call."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bankreco.observability import logger, metrics, tracer
+from bankreco.responses import error_response, parse_body
+from bankreco.schemas import (
+    BANK_PATTERN,
+    BatchRequest,
+    BatchResponse,
+    CustomerProfile,
+    ErrorResponse,
+    LegacyResponse,
+    ModelInfo,
+    RecommendationResponse,
+)
+from bankreco.service import get_recommender
+
+ERRORS: dict[int, OpenAPIResponse] = {
+    code: {"description": text, "content": {"application/json": {"model": ErrorResponse}}}
+    for code, text in {
+        400: "A field is missing or wrong; each is named.",
+        404: "Unknown bank.",
+        413: "Body over 1 MB.",
+        503: "No model published for the bank, or the store is down.",
+    }.items()
+}
+
+app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_body)
+app.enable_swagger(path="/swagger", title="bankreco", version="1.0.0")
+app.exception_handler(Exception)(error_response)
+
+
+@app.post(
+    "/recommendations", summary="Rank the products a customer is likely to add", responses=ERRORS
+)
+@tracer.capture_method
+def recommend(profile: CustomerProfile) -> RecommendationResponse:
+    return get_recommender().recommend([profile])[0]
+
+
+@app.post("/recommendations/batch", summary="Score up to 1,000 customers", responses=ERRORS)
+@tracer.capture_method
+def recommend_batch(batch: BatchRequest) -> BatchResponse:
+    return get_recommender().recommend_batch(batch.customers)
+
+
+@app.post("/Predictor/Predict", summary="The original Flask service's route", responses=ERRORS)
+@tracer.capture_method
+def legacy_predict(profile: CustomerProfile) -> LegacyResponse:
+    answer = get_recommender().recommend([profile.model_copy(update={"top_k": 7})])[0]
+    return LegacyResponse(Predictions=" ".join(r.product for r in answer.recommendations))
+
+
+@app.get("/models/current", summary="The model this stage serves", responses=ERRORS)
+@tracer.capture_method
+def current_model(bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = None) -> ModelInfo:
+    return get_recommender().model_info(bank)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""bankreco: a serverless product recommender for retail banks."""

@@ -1,0 +1,244 @@
+"""The `bankreco` command: generate data, train, evaluate, publish, invoke, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from bankreco.errors import BankrecoError
+from bankreco.settings import DEFAULT_STORE
+
+HANDLER = Path("functions/predict/app.py")
+EXAMPLES = tuple(f"events/predict_example_{i}.json" for i in (1, 2, 3))
+
+
+class LocalContext:
+    """The parts of a Lambda context the handler reads, for local invocations."""
+
+    function_name = "bankreco-local"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:bankreco-local"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 29_000
+
+
+def load_handler(path: Path = HANDLER) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Import the Lambda function's module from its file, as the runtime does."""
+    if not path.is_file():
+        raise SystemExit(f"handler not found: {path} (run from the project root or pass --handler)")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bankreco")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bankreco")
+    spec = importlib.util.spec_from_file_location("bankreco_function_app", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot import {path}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
+    return handler
+
+
+def invoke(event_path: Path, handler_path: Path = HANDLER) -> dict[str, Any]:
+    """Run the real handler on an API Gateway event file; return its response."""
+    event = json.loads(event_path.read_text())
+    return load_handler(handler_path)(event, LocalContext())
+
+
+def _print_response(response: dict[str, Any]) -> None:
+    body = response.get("body")
+    try:
+        shown = json.loads(body) if isinstance(body, str) else body
+    except ValueError:
+        shown = body
+    print(json.dumps({"statusCode": response.get("statusCode"), "body": shown}, indent=2))
+
+
+def _store(args: argparse.Namespace) -> str:
+    return str(args.store or os.environ.get("MODEL_STORE_URI") or DEFAULT_STORE)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from bankreco.data.fidelity import fidelity_report, render_markdown
+    from bankreco.data.generate import generate
+
+    result = generate(
+        args.out, args.customers, args.seed, args.bank_profile, progress=not args.quiet
+    )
+    print(f"wrote {result.rows:,} rows to {result.csv_path} (oracle: {result.oracle_path})")
+    if args.report:
+        print(render_markdown(fidelity_report(result.csv_path, result.oracle_path)))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bankreco.training.train import TrainConfig, train
+
+    config = TrainConfig(
+        months=tuple(args.months) if args.months else None,
+        all_months=args.all_months,
+        max_iter=args.max_iter,
+        seed=args.seed,
+    )
+    manifest = train(args.data, args.out, config, progress=not args.quiet)
+    print(f"trained {manifest.estimator} on {manifest.training['months']} -> {args.out}")
+    if manifest.metrics:
+        print(f"MAP@7 on {manifest.metrics['holdout_month']}: {manifest.metrics['map_at_7']:.5f}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from bankreco.training.evaluate import evaluate
+    from bankreco.training.report import write_report
+
+    result = evaluate(args.data, args.model, progress=not args.quiet and not args.json)
+    report = write_report(result, args.model)
+    if args.json:
+        print(json.dumps(result.as_json()))
+    else:
+        print(f"MAP@7 on {result.month} ({result.customers:,} customers):")
+        for name, value in result.map_at_7.items():
+            print(f"  {name:<18} {value:.5f}")
+        print(f"report: {report}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
+    from bankreco.registry import Registry
+    from bankreco.store import open_store
+
+    directory = Path(args.model_dir)
+    manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_text())
+    version = Registry(open_store(_store(args))).publish(
+        args.bank, manifest, (directory / MODEL_FILE).read_bytes()
+    )
+    print(version)
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from bankreco.errors import ModelNotPublished
+    from bankreco.registry import Registry
+    from bankreco.store import open_store
+
+    registry = Registry(open_store(_store(args)))
+    try:
+        pointer = registry.read_pointer(args.bank)
+        current = pointer.version if pointer else None
+    except ModelNotPublished:
+        current = None
+    for version in registry.versions(args.bank):
+        print(f"{'*' if version == current else ' '} {version}")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from bankreco.registry import Registry
+    from bankreco.store import open_store
+
+    Registry(open_store(_store(args))).set_current(args.bank, args.to)
+    print(f"{args.bank} now serves {args.to}")
+    return 0
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    if args.store:
+        os.environ["MODEL_STORE_URI"] = args.store
+    for event in args.events:
+        response = invoke(Path(event), Path(args.handler))
+        _print_response(response)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bankreco.demo import run_demo
+
+    return run_demo(Path(args.workdir), customers=args.customers, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bankreco", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write a synthetic file in the train_ver2.csv format")
+    p.add_argument("--out", required=True, help="CSV file to write")
+    p.add_argument("--customers", type=int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--bank-profile", default="santander")
+    p.add_argument("--report", action="store_true", help="print the fidelity report")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("train", help="train a model from a train_ver2.csv-format file")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True, help="directory for model.pkl and manifest.json")
+    p.add_argument("--months", nargs="+", help="months to learn additions of (YYYY-MM-28)")
+    p.add_argument("--all-months", action="store_true", help="also train on the last month")
+    p.add_argument("--max-iter", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="MAP@7 on the file's last month, with baselines")
+    p.add_argument("--data", required=True)
+    p.add_argument("--model", required=True, help="directory written by train")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("publish", help="upload a model as a new version and make it current")
+    p.add_argument("model_dir")
+    p.add_argument("--bank", required=True)
+    p.add_argument("--store", help=f"s3://bucket/prefix or a directory (default {DEFAULT_STORE})")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("versions", help="list a bank's versions (* marks the current one)")
+    p.add_argument("--bank", required=True)
+    p.add_argument("--store")
+    p.set_defaults(func=cmd_versions)
+
+    p = sub.add_parser("rollback", help="serve an earlier version again")
+    p.add_argument("--bank", required=True)
+    p.add_argument("--to", required=True, help="version id")
+    p.add_argument("--store")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("invoke", help="run the Lambda handler on API Gateway event files")
+    p.add_argument("events", nargs="+")
+    p.add_argument("--handler", default=str(HANDLER))
+    p.add_argument("--store", help="MODEL_STORE_URI for this run")
+    p.set_defaults(func=cmd_invoke)
+
+    p = sub.add_parser("demo", help="generate, train, evaluate, publish locally, answer examples")
+    p.add_argument("--workdir", default=".local")
+    p.add_argument("--customers", type=int, default=40_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except (BankrecoError, ValueError, FileNotFoundError) as exc:
+        print(f"bankreco {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Synthetic Santander-format data: the generator and its fidelity report."""

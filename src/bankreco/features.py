@@ -1,0 +1,113 @@
+"""The one definition of the model's features, shared by training and serving.
+
+Both sides hand `encode` the same canonical columns (the profile fields plus last month's
+product flags) and get the same float matrix back; NaN marks a value that is unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from bankreco.catalog import PRODUCT_CODES, PROVINCES, RELATION_TYPES, SEGMENTS, SEXES
+
+FEATURE_VERSION: Final = 1
+
+# Categorical profile fields and the number each value is encoded as (trees split on it).
+CATEGORIES: Final[dict[str, dict[str, int]]] = {
+    "sexo": {value: code for code, value in enumerate(SEXES)},
+    "segmento": {value: code + 1 for code, value in enumerate(SEGMENTS)},
+    "tiprel_1mes": {value: code for code, value in enumerate(RELATION_TYPES)},
+    "nomprov": dict(PROVINCES),
+}
+NUMERIC: Final = ("age", "antiguedad", "renta", "ind_actividad_cliente")
+HOME_COUNTRY: Final = "ES"
+
+PROFILE_FEATURES: Final = (
+    "sexo",
+    "age",
+    "segmento",
+    "antiguedad",
+    "tiprel_1mes",
+    "renta",
+    "foreign",
+    "ind_actividad_cliente",
+    "nomprov",
+)
+# The nine raw profile fields `encode` reads (the API's and the data's names).
+RAW_FIELDS: Final = (
+    "sexo",
+    "age",
+    "segmento",
+    "antiguedad",
+    "tiprel_1mes",
+    "renta",
+    "pais_residencia",
+    "ind_actividad_cliente",
+    "nomprov",
+)
+OWNED_FEATURES: Final = tuple(f"owned_{code}" for code in PRODUCT_CODES)
+FEATURE_NAMES: Final = PROFILE_FEATURES + OWNED_FEATURES
+
+FloatMatrix = npt.NDArray[np.float64]
+
+
+def _lookup(values: Sequence[Any] | npt.NDArray[Any], codes: Mapping[str, int]) -> FloatMatrix:
+    array = np.asarray(values, dtype=object)
+    uniques, inverse = np.unique(array.astype(str), return_inverse=True)
+    mapped = np.array([codes.get(u, np.nan) for u in uniques], dtype=np.float64)
+    return mapped[inverse.reshape(-1)]
+
+
+def _numeric(values: Sequence[Any] | npt.NDArray[Any]) -> FloatMatrix:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(np.float64)
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def encode(
+    profile: Mapping[str, Sequence[Any] | npt.NDArray[Any]],
+    owned: npt.NDArray[np.floating[Any]] | None,
+) -> FloatMatrix:
+    """Encode profile columns and an (n, 24) owned-products matrix (None: unknown) as features.
+
+    `profile` maps each of the nine profile fields to a column of canonical values
+    (strings as in the data, numbers as floats, None/NaN when unknown).
+    """
+    n = len(profile["age"])
+    out = np.full((n, len(FEATURE_NAMES)), np.nan, dtype=np.float64)
+    for column, name in enumerate(PROFILE_FEATURES):
+        if name in CATEGORIES:
+            out[:, column] = _lookup(profile[name], CATEGORIES[name])
+        elif name == "foreign":
+            country = np.asarray(profile["pais_residencia"], dtype=object).astype(str)
+            known = np.array([len(c) == 2 for c in country], dtype=bool)
+            out[:, column] = np.where(known, (country != HOME_COUNTRY).astype(np.float64), np.nan)
+        else:
+            out[:, column] = _numeric(profile[name])
+    if owned is not None:
+        out[:, len(PROFILE_FEATURES) :] = owned
+    return out
+
+
+def spec() -> dict[str, Any]:
+    """The feature contract written into each model's manifest."""
+    body: dict[str, Any] = {
+        "version": FEATURE_VERSION,
+        "names": list(FEATURE_NAMES),
+        "categories": CATEGORIES,
+        "home_country": HOME_COUNTRY,
+        "products": list(PRODUCT_CODES),
+    }
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return {**body, "sha256": digest}
+
+
+def is_supported(candidate: Mapping[str, Any]) -> bool:
+    """Whether a manifest's feature spec is the one this code encodes."""
+    return bool(candidate.get("sha256") == spec()["sha256"])

@@ -1,0 +1,50 @@
+"""A verified model ready to score: unpickled estimator plus its manifest."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bankreco.catalog import PRODUCT_CODES
+from bankreco.errors import IntegrityError
+from bankreco.manifest import Manifest
+
+
+@dataclass
+class LoadedModel:
+    """One bank's model version; `probabilities` is aligned to catalog.PRODUCT_CODES."""
+
+    bank: str
+    version: str
+    manifest: Manifest
+    estimator: Any
+    nbytes: int
+    _columns: npt.NDArray[np.intp] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        classes = [str(c) for c in getattr(self.estimator, "classes_", [])]
+        if not hasattr(self.estimator, "predict_proba") or classes != self.manifest.classes:
+            raise IntegrityError(
+                f"{self.bank}/{self.version}: estimator has no predict_proba or its classes "
+                "differ from the manifest's"
+            )
+        self._columns = np.array([PRODUCT_CODES.index(c) for c in classes], dtype=np.intp)
+
+    @classmethod
+    def from_bytes(cls, bank: str, version: str, manifest: Manifest, data: bytes) -> LoadedModel:
+        """Unpickle `data`, which the caller has verified against `manifest`."""
+        try:
+            estimator = pickle.loads(data)
+        except Exception as exc:  # any unpickling failure means an unusable artifact
+            raise IntegrityError(f"{bank}/{version}: cannot unpickle model: {exc}") from exc
+        return cls(bank, version, manifest, estimator, len(data))
+
+    def probabilities(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Scores of every product (0 for products the model never learned), shape (n, 24)."""
+        scores = np.zeros((features.shape[0], len(PRODUCT_CODES)), dtype=np.float64)
+        scores[:, self._columns] = self.estimator.predict_proba(features)
+        return scores

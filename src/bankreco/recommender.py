@@ -1,0 +1,146 @@
+"""The domain: rank the products each customer is most likely to add next."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from bankreco import features
+from bankreco.cache import ModelCache
+from bankreco.catalog import PRODUCT_CODES, PRODUCTS
+from bankreco.errors import BankrecoError, UnknownBank
+from bankreco.registry import check_bank
+from bankreco.schemas import (
+    BatchItem,
+    BatchResponse,
+    CustomerProfile,
+    ErrorBody,
+    ModelInfo,
+    Recommendation,
+    RecommendationResponse,
+    field_errors,
+)
+from bankreco.settings import Settings
+
+_INDEX = {code: i for i, code in enumerate(PRODUCT_CODES)}
+
+
+class Recommender:
+    """Answers recommendation requests for the banks this stage serves."""
+
+    def __init__(self, settings: Settings, cache: ModelCache) -> None:
+        self.settings = settings
+        self.cache = cache
+
+    def bank_for(self, requested: str | None) -> str:
+        """The bank that answers: the request's own, if this stage serves it, or the stage's."""
+        bank = check_bank(requested or self.settings.bank_id)
+        if bank not in self.settings.banks:
+            raise UnknownBank(f"bank {bank!r} is not served by this stage")
+        return bank
+
+    def recommend(self, profiles: Sequence[CustomerProfile]) -> list[RecommendationResponse]:
+        """One ranked answer per profile, in order."""
+        by_bank: dict[str, list[int]] = defaultdict(list)
+        for i, profile in enumerate(profiles):
+            by_bank[self.bank_for(profile.bank)].append(i)
+        answers: dict[int, RecommendationResponse] = {}
+        for bank, indices in by_bank.items():
+            answers.update(
+                zip(indices, self._score(bank, [profiles[i] for i in indices]), strict=True)
+            )
+        return [answers[i] for i in range(len(profiles))]
+
+    def recommend_batch(self, customers: Sequence[dict[str, Any]]) -> BatchResponse:
+        """Like `recommend`, but a profile that fails validation or routing fails alone."""
+        items: list[BatchItem] = []
+        valid: dict[str, list[tuple[int, CustomerProfile]]] = defaultdict(list)
+        for i, raw in enumerate(customers):
+            try:
+                profile = CustomerProfile.model_validate(raw)
+                valid[self.bank_for(profile.bank)].append((i, profile))
+            except ValidationError as exc:
+                items.append(BatchItem(index=i, error=_validation_body(exc)))
+            except BankrecoError as exc:
+                items.append(BatchItem(index=i, error=ErrorBody(code=exc.code, message=str(exc))))
+        for bank, group in valid.items():
+            try:
+                answers = self._score(bank, [p for _, p in group])
+            except BankrecoError as exc:
+                error = ErrorBody(code=exc.code, message=str(exc))
+                items.extend(BatchItem(index=i, bank=bank, error=error) for i, _ in group)
+                continue
+            items.extend(
+                BatchItem(index=i, **answer.model_dump())
+                for (i, _), answer in zip(group, answers, strict=True)
+            )
+        return BatchResponse(results=sorted(items, key=lambda item: item.index))
+
+    def model_info(self, bank: str | None) -> ModelInfo:
+        """What the stage serves for `bank`."""
+        model = self.cache.get(self.bank_for(bank))
+        manifest = model.manifest
+        return ModelInfo(
+            bank=model.bank,
+            model_version=model.version,
+            created_at=manifest.created_at,
+            estimator=manifest.estimator,
+            feature_version=int(manifest.features.get("version", 0)),
+            sha256=manifest.model_sha256,
+            metrics=manifest.metrics,
+            training=manifest.training,
+        )
+
+    def _score(
+        self, bank: str, profiles: Sequence[CustomerProfile]
+    ) -> list[RecommendationResponse]:
+        model = self.cache.get(bank)
+        columns = {name: [getattr(p, name) for p in profiles] for name in features.RAW_FIELDS}
+        owned = _owned_matrix(profiles)
+        scores = model.probabilities(features.encode(columns, owned))
+        held = np.nan_to_num(owned, nan=0.0) > 0 if owned is not None else None
+        if held is not None:
+            scores[held] = -1.0
+        order = np.argsort(-scores, axis=1, kind="stable")
+        answers = []
+        for row, profile in enumerate(profiles):
+            picks = [j for j in order[row, : profile.top_k] if scores[row, j] >= 0]
+            answers.append(
+                RecommendationResponse(
+                    bank=bank,
+                    model_version=model.version,
+                    customer_id=profile.customer_id,
+                    recommendations=[
+                        Recommendation(
+                            product=PRODUCT_CODES[j],
+                            name=PRODUCTS[PRODUCT_CODES[j]],
+                            score=round(float(scores[row, j]), 6),
+                        )
+                        for j in picks
+                    ],
+                )
+            )
+        return answers
+
+
+def _owned_matrix(profiles: Sequence[CustomerProfile]) -> np.ndarray | None:
+    """Last month's holdings as 0/1, NaN rows where the client did not say; None if none did."""
+    if all(p.owned_products is None for p in profiles):
+        return None
+    owned = np.zeros((len(profiles), len(PRODUCT_CODES)), dtype=np.float64)
+    for row, profile in enumerate(profiles):
+        if profile.owned_products is None:
+            owned[row] = np.nan
+        else:
+            owned[row, [_INDEX[c] for c in profile.owned_products]] = 1.0
+    return owned
+
+
+def _validation_body(exc: ValidationError) -> ErrorBody:
+    fields = field_errors(exc.errors(), skip=())
+    names = ", ".join(f.field for f in fields)
+    return ErrorBody(code="validation_error", message=f"invalid fields: {names}", fields=fields)

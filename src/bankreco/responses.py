@@ -1,0 +1,47 @@
+"""HTTP mapping: request bodies in, every error out as one JSON shape, never a stack trace."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from bankreco.errors import BankrecoError, InvalidBody, PayloadTooLarge
+from bankreco.observability import logger
+from bankreco.schemas import ErrorBody, ErrorResponse, field_errors
+from bankreco.settings import get_settings
+
+
+def parse_body(body: str) -> Any:
+    """Deserialize a JSON body, refusing one over the size limit before parsing it."""
+    limit = get_settings().max_body_bytes
+    if len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit:
+        raise PayloadTooLarge(f"request body is larger than {limit} bytes")
+    try:
+        return json.loads(body)
+    except RecursionError as exc:
+        raise InvalidBody("request body is nested too deeply") from exc
+
+
+def error_response(exc: Exception) -> Response[str]:
+    """The response for any exception a route raises."""
+    if isinstance(exc, RequestValidationError):
+        fields = field_errors(list(exc.errors()))
+        names = ", ".join(dict.fromkeys(f.field for f in fields))
+        body = ErrorBody(code="validation_error", message=f"invalid fields: {names}", fields=fields)
+        status = 400
+    elif isinstance(exc, BankrecoError):
+        body = ErrorBody(code=exc.code, message=str(exc))
+        status = exc.status
+        logger.warning("request refused", extra={"code": exc.code, "reason": str(exc)})
+    else:
+        logger.exception("unexpected error")
+        body = ErrorBody(code="internal_error", message="internal error; see the logs")
+        status = 500
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=ErrorResponse(error=body).model_dump_json(),
+    )

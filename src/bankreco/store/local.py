@@ -1,0 +1,57 @@
+"""A model store in a local directory: the embedded default for local runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from bankreco.errors import ObjectNotFound, StoreError
+from bankreco.store.base import Blob
+
+
+class LocalStore:
+    """Keys are files below `root`; writes are atomic (temp file, then rename)."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        parts = key.split("/")
+        if not key or any(p in {"", ".", ".."} for p in parts):
+            raise ValueError(f"invalid key: {key!r}")
+        return self.root.joinpath(*parts)
+
+    def read(self, key: str, if_none_match: str | None = None) -> Blob | None:
+        path = self._path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"{key} not found in {self.uri}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot read {key} from {self.uri}: {exc}") from exc
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        return None if etag == if_none_match else Blob(data, etag)
+
+    def write(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"cannot write {key} to {self.uri}: {exc}") from exc
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix.rstrip("/"))
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.startswith(".tmp-")
+        )

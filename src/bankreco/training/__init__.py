@@ -1,0 +1,1 @@
+"""Training pipeline: examples from monthly snapshots, models, evaluation, publishing."""

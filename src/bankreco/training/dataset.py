@@ -1,0 +1,108 @@
+"""Training examples from monthly snapshots: who added which product, given last month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from bankreco import features
+from bankreco.catalog import PRODUCT_CODES
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def previous_month(month: str) -> str:
+    """The snapshot date one month before `month` (`YYYY-MM-DD`, day kept)."""
+    year, mon, day = (int(part) for part in month.split("-"))
+    year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
+    return f"{year:04d}-{mon:02d}-{day:02d}"
+
+
+@dataclass
+class MonthPair:
+    """Customers present in a month and the month before it."""
+
+    month: str
+    ncodpers: npt.NDArray[np.int64]
+    profile: dict[str, Any]
+    owned_before: FloatArray  # (n, 24) 0/1, NaN unknown
+    owned_now: FloatArray
+
+    @property
+    def added(self) -> npt.NDArray[np.bool_]:
+        """(n, 24): held now and not held last month."""
+        return (np.nan_to_num(self.owned_now) > 0) & ~(np.nan_to_num(self.owned_before) > 0)
+
+    def encode(self, with_products: bool = True) -> FloatArray:
+        owned = np.nan_to_num(self.owned_before) if with_products else None
+        return features.encode(self.profile, owned)
+
+
+def month_pair(frame: pd.DataFrame, month: str) -> MonthPair:
+    """Join `month` with the month before it on ncodpers (customers in both)."""
+    months = frame["fecha_dato"].astype(str)
+    now = frame[months == month].drop_duplicates("ncodpers").set_index("ncodpers")
+    before = (
+        frame[months == previous_month(month)].drop_duplicates("ncodpers").set_index("ncodpers")
+    )
+    ids = now.index.intersection(before.index)
+    if len(ids) == 0:
+        raise ValueError(f"no customers in both {previous_month(month)} and {month}")
+    now, before = now.loc[ids], before.loc[ids]
+    products = [c for c in PRODUCT_CODES if c in frame.columns]
+    if len(products) != len(PRODUCT_CODES):
+        raise ValueError("the file has no product columns: it cannot be used for training")
+
+    def flags(part: pd.DataFrame) -> FloatArray:
+        return part[products].to_numpy(dtype=np.float64, na_value=np.nan)
+
+    profile = {name: now[name].to_numpy(dtype=object) for name in features.RAW_FIELDS}
+    for name in ("age", "antiguedad", "renta", "ind_actividad_cliente"):
+        profile[name] = now[name].to_numpy(dtype=np.float64, na_value=np.nan)
+    return MonthPair(month, ids.to_numpy(np.int64), profile, flags(before), flags(now))
+
+
+@dataclass
+class Examples:
+    """One row per (customer, added product): features and the product as the label."""
+
+    X: FloatArray
+    y: npt.NDArray[np.str_]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def addition_examples(
+    pairs: list[MonthPair], *, with_products: bool = True, mask_fraction: float = 0.0, seed: int = 0
+) -> Examples:
+    """Examples from every addition in `pairs`.
+
+    `mask_fraction` of the rows get their product flags set unknown, so the model also
+    learns to answer for clients that do not send the customer's holdings.
+    """
+    rng = np.random.default_rng(seed)
+    blocks, labels = [], []
+    counts = dict.fromkeys(PRODUCT_CODES, 0)
+    for pair in pairs:
+        added = pair.added
+        rows, cols = np.nonzero(added)
+        X = pair.encode(with_products)[rows]
+        if with_products and mask_fraction > 0:
+            masked = rng.random(len(rows)) < mask_fraction
+            X[np.ix_(masked, np.arange(len(features.PROFILE_FEATURES), X.shape[1]))] = np.nan
+        blocks.append(X)
+        labels.append(np.asarray(PRODUCT_CODES)[cols])
+        for code, n in zip(PRODUCT_CODES, added.sum(axis=0), strict=True):
+            counts[code] += int(n)
+    if not blocks or sum(len(b) for b in blocks) == 0:
+        raise ValueError("no additions in the training months: nothing to learn from")
+    summary = {
+        "months": [p.month for p in pairs],
+        "customer_months": int(sum(len(p.ncodpers) for p in pairs)),
+        "additions": int(sum(counts.values())),
+        "addition_counts": counts,
+    }
+    return Examples(np.vstack(blocks), np.concatenate(labels), summary)

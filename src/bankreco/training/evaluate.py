@@ -1,0 +1,131 @@
+"""MAP@7 of a trained model on a file's last month, beside honest baselines, with a report."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bankreco.catalog import PRODUCT_CODES, PRODUCTS
+from bankreco.data.reader import read_snapshots
+from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
+from bankreco.training.dataset import MonthPair, month_pair, previous_month
+from bankreco.training.metrics import K, map_at_k, perfect_map
+from bankreco.training.train import BASELINE_FILE, file_months, holdout_scores
+
+REPORT_DIR = "report"
+
+
+@dataclass
+class Evaluation:
+    month: str
+    customers: int
+    map_at_7: dict[str, float]
+    per_product: list[dict[str, Any]] = field(default_factory=list)
+    calibration: list[dict[str, float]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"month": self.month, "customers": self.customers, "map_at_7": self.map_at_7}
+
+
+def load_verified(model_dir: Path) -> tuple[Manifest, Any]:
+    """The model in `model_dir`, checked against its manifest before unpickling."""
+    manifest = Manifest.model_validate_json((model_dir / MANIFEST_FILE).read_text())
+    blob = (model_dir / MODEL_FILE).read_bytes()
+    manifest.verify(blob)
+    return manifest, pickle.loads(blob)
+
+
+def oracle_scores(oracle_path: Path, pair: MonthPair) -> np.ndarray | None:
+    """The generator's true add-probabilities for the customers of `pair`, if present."""
+    if not oracle_path.exists():
+        return None
+    truth = pd.read_csv(oracle_path).set_index("ncodpers").reindex(pair.ncodpers)
+    if truth.isna().all(axis=None):
+        return None
+    scores = truth[list(PRODUCT_CODES)].to_numpy(dtype=np.float64, na_value=0.0)
+    scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
+    return scores
+
+
+def popularity_scores(manifest: Manifest, pair: MonthPair) -> np.ndarray:
+    """One list for everyone: products by how often they were added in training."""
+    counts = manifest.training.get("addition_counts", {})
+    row = np.array([float(counts.get(code, 0)) for code in PRODUCT_CODES])
+    scores = np.tile(row / max(row.sum(), 1.0), (len(pair.ncodpers), 1))
+    scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
+    return scores
+
+
+def evaluate(data: str | Path, model_dir: str | Path, progress: bool = False) -> Evaluation:
+    """Score the model and the baselines on the last month of `data`."""
+    directory = Path(model_dir)
+    manifest, model = load_verified(directory)
+    month = file_months(data)[-1]
+    read = read_snapshots(data, [previous_month(month), month], progress=progress)
+    pair = month_pair(read.frame, month)
+    added = pair.added
+    ranked = {"model": holdout_scores(model, pair), "popularity": popularity_scores(manifest, pair)}
+    baseline_path = directory / BASELINE_FILE
+    if baseline_path.exists():
+        baseline = pickle.loads(baseline_path.read_bytes())
+        ranked["demographics_only"] = holdout_scores(baseline, pair, with_products=False)
+    oracle = oracle_scores(Path(data).with_suffix(".oracle.csv"), pair)
+    if oracle is not None:
+        ranked["oracle"] = oracle
+    results = {name: map_at_k(added, scores) for name, scores in ranked.items()}
+    results["perfect"] = perfect_map(added)
+    return Evaluation(
+        month=month,
+        customers=len(pair.ncodpers),
+        map_at_7=results,
+        per_product=_per_product(added, ranked["model"]),
+        calibration=_calibration(added, ranked["model"]),
+    )
+
+
+def _per_product(added: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
+    top = np.zeros_like(added)
+    np.put_along_axis(top, np.argsort(-scores, axis=1, kind="stable")[:, :K], True, axis=1)
+    top &= scores > 0
+    rows = []
+    for j, code in enumerate(PRODUCT_CODES):
+        recommended, actual = int(top[:, j].sum()), int(added[:, j].sum())
+        hits = int((top[:, j] & added[:, j]).sum())
+        rows.append(
+            {
+                "product": code,
+                "name": PRODUCTS[code],
+                "added": actual,
+                "recommended": recommended,
+                "precision_at_7": hits / recommended if recommended else 0.0,
+                "recall_at_7": hits / actual if actual else 0.0,
+            }
+        )
+    return rows
+
+
+def _calibration(added: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Mean score against the observed add rate among adders, by score decile."""
+    adders = added.any(axis=1)
+    flat_scores = scores[adders].ravel()
+    flat_added = added[adders].ravel()
+    keep = flat_scores >= 0
+    flat_scores, flat_added = flat_scores[keep], flat_added[keep]
+    if len(flat_scores) == 0:
+        return []
+    edges = np.unique(np.quantile(flat_scores, np.linspace(0, 1, bins + 1)))
+    which = np.clip(np.searchsorted(edges, flat_scores, side="right") - 1, 0, len(edges) - 2)
+    return [
+        {
+            "mean_score": float(flat_scores[which == b].mean()),
+            "observed_rate": float(flat_added[which == b].mean()),
+            "count": float((which == b).sum()),
+        }
+        for b in range(len(edges) - 1)
+        if (which == b).any()
+    ]

@@ -1,0 +1,148 @@
+"""Fit the model that ranks next month's additions, and write it with its manifest."""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from tqdm import tqdm
+
+from bankreco import features
+from bankreco.catalog import PRODUCT_CODES
+from bankreco.data.reader import read_snapshots
+from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest, sha256
+from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
+from bankreco.training.metrics import map_at_k, perfect_map
+
+BASELINE_FILE = "demographics_only.pkl"
+MASK_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What to learn from and how."""
+
+    months: tuple[str, ...] | None = None  # None: June 2015 and the 4 months before the last
+    all_months: bool = False
+    max_iter: int = 100
+    learning_rate: float = 0.1
+    max_leaf_nodes: int = 15
+    seed: int = 0
+
+
+def file_months(path: str | Path) -> list[str]:
+    """The snapshot months of a file, read from its first column only."""
+    from bankreco.data.reader import list_months
+
+    return list_months(path)
+
+
+def default_months(available: list[str], all_months: bool) -> list[str]:
+    """The reference's recipe: June 2015 (tax month) plus recent months, never the last
+    month unless `all_months`, and only months whose previous month is in the file."""
+    usable = [m for m in available if previous_month(m) in available]
+    if not usable:
+        raise ValueError("the file needs at least two consecutive months")
+    if all_months:
+        return usable
+    holdout = usable[-1]
+    recent = [m for m in usable if m != holdout][-4:]
+    june = [m for m in usable if m.endswith("-06-28") and m != holdout and m not in recent]
+    chosen = june[:1] + recent
+    if not chosen:
+        raise ValueError("no months left to train on besides the last one (use --all-months)")
+    return chosen
+
+
+def fit(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> HistGradientBoostingClassifier:
+    model = HistGradientBoostingClassifier(
+        max_iter=config.max_iter,
+        learning_rate=config.learning_rate,
+        max_leaf_nodes=config.max_leaf_nodes,
+        l2_regularization=1.0,
+        early_stopping=len(y) > 10_000,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        random_state=config.seed,
+    )
+    return model.fit(X, y)
+
+
+def holdout_scores(model: Any, pair: MonthPair, with_products: bool = True) -> np.ndarray:
+    """(n, 24) scores on `pair`, products already held pushed to the bottom."""
+    scores = np.zeros((len(pair.ncodpers), len(PRODUCT_CODES)))
+    columns = [PRODUCT_CODES.index(c) for c in model.classes_]
+    scores[:, columns] = model.predict_proba(pair.encode(with_products))
+    scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
+    return scores
+
+
+def train(
+    data: str | Path, out: str | Path, config: TrainConfig, progress: bool = True
+) -> Manifest:
+    """Train on `data` (train_ver2.csv format) and write model.pkl + manifest.json into `out`."""
+    available = file_months(data)
+    months = list(config.months) if config.months else default_months(available, config.all_months)
+    holdout = None if config.all_months else available[-1]
+    missing = [m for m in months if m not in available or previous_month(m) not in available]
+    if missing:
+        raise ValueError(f"months not in the file with their previous month: {missing}")
+    if holdout in months:
+        raise ValueError(f"{holdout} is the evaluation month; train on it only with --all-months")
+    needed = sorted(
+        {*months, *(previous_month(m) for m in months)}
+        | (
+            {holdout, previous_month(holdout)}
+            if holdout and previous_month(holdout) in available
+            else set()
+        )
+    )
+    read = read_snapshots(data, needed, progress=progress)
+    steps = tqdm(total=4, desc="train", disable=not progress)
+    pairs = [month_pair(read.frame, m) for m in months]
+    examples = addition_examples(pairs, mask_fraction=MASK_FRACTION, seed=config.seed)
+    steps.update()
+    model = fit(examples.X, examples.y, config)
+    steps.update()
+    baseline_examples = addition_examples(pairs, with_products=False)
+    baseline = fit(baseline_examples.X, baseline_examples.y, config)
+    steps.update()
+    metrics: dict[str, Any] = {}
+    if holdout and previous_month(holdout) in available:
+        test = month_pair(read.frame, holdout)
+        metrics = {
+            "holdout_month": holdout,
+            "map_at_7": map_at_k(test.added, holdout_scores(model, test)),
+            "perfect": perfect_map(test.added),
+        }
+    steps.update()
+    steps.close()
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    manifest = Manifest(
+        model_sha256=sha256(blob),
+        model_bytes=len(blob),
+        estimator=type(model).__name__,
+        classes=[str(c) for c in model.classes_],
+        features=features.spec(),
+        training={
+            **examples.summary,
+            "data_file": Path(data).name,
+            "rows_read": read.rows_read,
+            "rows_dropped": read.dropped,
+            "file_months": [available[0], available[-1]],
+            "iterations": int(model.n_iter_),
+            "params": {k: v for k, v in vars(config).items() if k != "months"},
+            "mask_fraction": MASK_FRACTION,
+        },
+        metrics=metrics,
+    )
+    (out_dir / MODEL_FILE).write_bytes(blob)
+    (out_dir / BASELINE_FILE).write_bytes(pickle.dumps(baseline, protocol=pickle.HIGHEST_PROTOCOL))
+    (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2))
+    return manifest

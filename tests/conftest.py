@@ -1,0 +1,179 @@
+"""Shared fixtures: a clean process state, tiny real models, API events, an S3 endpoint."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from bankreco import features, service
+from bankreco.catalog import PRODUCT_CODES, PROVINCE_NAMES, SEGMENTS
+from bankreco.cli import LocalContext, load_handler
+from bankreco.manifest import Manifest, sha256
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+BASE_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "bankreco",
+    "POWERTOOLS_METRICS_NAMESPACE": "Bankreco",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts as a new Lambda container: env set, no settings, no cache."""
+    for key in ("MODEL_STORE_URI", "BANK_ID", "ALLOWED_BANKS", "MODEL_TTL_SECONDS", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in BASE_ENV.items():
+        monkeypatch.setenv(key, value)
+    service.reset()
+    from aws_lambda_powertools.metrics.provider import cold_start
+
+    from bankreco.observability import metrics
+
+    metrics.clear_metrics()
+    cold_start.is_cold_start = True
+    yield
+    service.reset()
+
+
+def random_profiles(n: int, rng: np.random.Generator) -> dict[str, Any]:
+    """`n` plausible profiles as the columns `features.encode` reads."""
+    return {
+        "sexo": rng.choice(["H", "V"], n),
+        "age": rng.integers(18, 90, n).astype(float),
+        "segmento": rng.choice(list(SEGMENTS), n),
+        "antiguedad": rng.integers(0, 256, n).astype(float),
+        "tiprel_1mes": rng.choice(["A", "I"], n),
+        "renta": np.where(rng.random(n) < 0.2, np.nan, rng.lognormal(11.5, 0.6, n)),
+        "pais_residencia": rng.choice(["ES", "ES", "ES", "FR"], n),
+        "ind_actividad_cliente": rng.integers(0, 2, n).astype(float),
+        "nomprov": rng.choice(list(PROVINCE_NAMES), n),
+    }
+
+
+def make_model(seed: int = 0, n: int = 3000) -> tuple[Manifest, bytes]:
+    """A small real model: HGB on encoded random profiles, labels driven by age and holdings."""
+    rng = np.random.default_rng(seed)
+    profile = random_profiles(n, rng)
+    owned = (rng.random((n, len(PRODUCT_CODES))) < 0.1).astype(float)
+    X = features.encode(profile, owned)
+    pool = np.array(["ind_recibo_ult1", "ind_nom_pens_ult1", "ind_nomina_ult1", "ind_tjcr_fin_ult1",
+                     "ind_cco_fin_ult1", "ind_cno_fin_ult1", "ind_ecue_fin_ult1", "ind_dela_fin_ult1",
+                     "ind_reca_fin_ult1"])
+    young = profile["age"] < 30
+    y = np.where(young & (rng.random(n) < 0.7), "ind_ecue_fin_ult1", rng.choice(pool, n))
+    model = HistGradientBoostingClassifier(max_iter=15 + seed, random_state=seed).fit(X, y)
+    blob = pickle.dumps(model)
+    manifest = Manifest(
+        model_sha256=sha256(blob),
+        model_bytes=len(blob),
+        estimator=type(model).__name__,
+        classes=[str(c) for c in model.classes_],
+        features=features.spec(),
+        training={"months": ["2016-04-28"], "seed": seed},
+        metrics={"map_at_7": 0.03},
+    )
+    return manifest, blob
+
+
+@pytest.fixture(scope="session")
+def model_artifacts() -> list[tuple[Manifest, bytes]]:
+    """Two different small models (two versions of one bank, or two banks)."""
+    return [make_model(0), make_model(1)]
+
+
+def api_event(method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
+              raw_body: str | None = None) -> dict[str, Any]:
+    """An API Gateway REST proxy event, like the files in events/."""
+    event = json.loads((EVENTS / "predict_example_1.json").read_text())
+    event.update(
+        httpMethod=method,
+        path=path,
+        resource=path,
+        queryStringParameters=query,
+        body=raw_body if raw_body is not None else (None if body is None else json.dumps(body)),
+    )
+    event["requestContext"].update(httpMethod=method, resourcePath=path)
+    return event
+
+
+def example_body(number: int) -> dict[str, Any]:
+    """The body of one of the original service's three examples."""
+    event = json.loads((EVENTS / f"predict_example_{number}.json").read_text())
+    body: dict[str, Any] = json.loads(event["body"])
+    return body
+
+
+Handler = Callable[[dict[str, Any]], tuple[int, Any]]
+
+
+@pytest.fixture
+def invoke() -> Handler:
+    """Call the real lambda_handler; return (status, parsed body)."""
+    handler = load_handler(ROOT / "functions" / "predict" / "app.py")
+
+    def call(event: dict[str, Any]) -> tuple[int, Any]:
+        response = handler(event, LocalContext())
+        body = response["body"]
+        return response["statusCode"], json.loads(body) if body else None
+
+    return call
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real HTTP S3 endpoint on loopback (moto in server mode)."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_store_uri(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+    """A fresh bucket on the endpoint, reached through boto3's AWS_ENDPOINT_URL_S3."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+    bucket = f"models-{abs(hash(request.node.nodeid)) % 10**10}"
+    boto3.client("s3").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    return f"s3://{bucket}/models"
+
+
+@pytest.fixture
+def silent_port() -> Iterator[str]:
+    """An endpoint that accepts connections and never answers: a slow S3."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.fixture
+def closed_port() -> str:
+    """An endpoint where nothing listens: S3 down."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return f"http://127.0.0.1:{port}"
