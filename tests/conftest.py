@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+BASE_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "bankreco",
+    "POWERTOOLS_METRICS_NAMESPACE": "Bankreco",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+# Powertools reads these when its objects are created, i.e. when the function is imported,
+# as in Lambda where the environment exists before the code is loaded.
+for _key, _value in BASE_ENV.items():
+    os.environ.setdefault(_key, _value)
 
 import numpy as np
 import pytest
@@ -19,17 +34,6 @@ from bankreco.cli import LocalContext, load_handler
 from bankreco.manifest import Manifest, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
-EVENTS = ROOT / "events"
-
-BASE_ENV = {
-    "POWERTOOLS_SERVICE_NAME": "bankreco",
-    "POWERTOOLS_METRICS_NAMESPACE": "Bankreco",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "eu-west-1",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -71,9 +75,19 @@ def make_model(seed: int = 0, n: int = 3000) -> tuple[Manifest, bytes]:
     profile = random_profiles(n, rng)
     owned = (rng.random((n, len(PRODUCT_CODES))) < 0.1).astype(float)
     X = features.encode(profile, owned)
-    pool = np.array(["ind_recibo_ult1", "ind_nom_pens_ult1", "ind_nomina_ult1", "ind_tjcr_fin_ult1",
-                     "ind_cco_fin_ult1", "ind_cno_fin_ult1", "ind_ecue_fin_ult1", "ind_dela_fin_ult1",
-                     "ind_reca_fin_ult1"])
+    pool = np.array(
+        [
+            "ind_recibo_ult1",
+            "ind_nom_pens_ult1",
+            "ind_nomina_ult1",
+            "ind_tjcr_fin_ult1",
+            "ind_cco_fin_ult1",
+            "ind_cno_fin_ult1",
+            "ind_ecue_fin_ult1",
+            "ind_dela_fin_ult1",
+            "ind_reca_fin_ult1",
+        ]
+    )
     young = profile["age"] < 30
     y = np.where(young & (rng.random(n) < 0.7), "ind_ecue_fin_ult1", rng.choice(pool, n))
     model = HistGradientBoostingClassifier(max_iter=15 + seed, random_state=seed).fit(X, y)
@@ -96,26 +110,79 @@ def model_artifacts() -> list[tuple[Manifest, bytes]]:
     return [make_model(0), make_model(1)]
 
 
-def api_event(method: str, path: str, body: Any = None, query: dict[str, str] | None = None,
-              raw_body: str | None = None) -> dict[str, Any]:
-    """An API Gateway REST proxy event, like the files in events/."""
-    event = json.loads((EVENTS / "predict_example_1.json").read_text())
-    event.update(
-        httpMethod=method,
-        path=path,
-        resource=path,
-        queryStringParameters=query,
-        body=raw_body if raw_body is not None else (None if body is None else json.dumps(body)),
-    )
-    event["requestContext"].update(httpMethod=method, resourcePath=path)
-    return event
+def api_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, shaped like the files in events/."""
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": {"Content-Type": "application/json", "x-api-key": "test-key"},
+        "multiValueHeaders": {"Content-Type": ["application/json"], "x-api-key": ["test-key"]},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/demo{path}",
+            "stage": "demo",
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "identity": {"sourceIp": "127.0.0.1", "apiKey": "test-key"},
+            "accountId": "123456789012",
+            "apiId": "1234567890",
+        },
+        "body": raw_body if raw_body is not None else (None if body is None else json.dumps(body)),
+        "isBase64Encoded": False,
+    }
+
+
+EXAMPLE_BODIES: list[dict[str, Any]] = [
+    {
+        "sexo": "H",
+        "age": 22,
+        "segmento": "03 - UNIVERSITARIO",
+        "antiguedad": 34,
+        "tiprel_1mes": "I",
+        "renta": 106885.8,
+        "pais_residencia": "ES",
+        "ind_actividad_cliente": "0",
+        "nomprav": "BALEARs, ILLES",
+    },
+    {
+        "sexo": "V",
+        "age": 56,
+        "segmento": "01 - TOP",
+        "antiguedad": 256,
+        "tiprel_1mes": "A",
+        "renta": 326124.9,
+        "pais_residencia": "ES",
+        "ind_actividad_cliente": "0",
+        "nomprav": "MADRID",
+    },
+    {
+        "sexo": "H",
+        "age": 36,
+        "segmento": "02 - PARTICULARES",
+        "antiguedad": 34,
+        "tiprel_1mes": "I",
+        "renta": -99,
+        "pais_residencia": "ES",
+        "ind_actividad_cliente": "0",
+        "nomprav": "ALICANTE",
+    },
+]
 
 
 def example_body(number: int) -> dict[str, Any]:
-    """The body of one of the original service's three examples."""
-    event = json.loads((EVENTS / f"predict_example_{number}.json").read_text())
-    body: dict[str, Any] = json.loads(event["body"])
-    return body
+    """The body of one of the original service's three examples (1-based)."""
+    return dict(EXAMPLE_BODIES[number - 1])
 
 
 Handler = Callable[[dict[str, Any]], tuple[int, Any]]
@@ -129,7 +196,10 @@ def invoke() -> Handler:
     def call(event: dict[str, Any]) -> tuple[int, Any]:
         response = handler(event, LocalContext())
         body = response["body"]
-        return response["statusCode"], json.loads(body) if body else None
+        try:
+            return response["statusCode"], json.loads(body)
+        except (TypeError, ValueError):
+            return response["statusCode"], body  # the Swagger UI page
 
     return call
 
@@ -147,7 +217,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture
-def s3_store_uri(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> str:
+def s3_store_uri(
+    s3_endpoint: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> str:
     """A fresh bucket on the endpoint, reached through boto3's AWS_ENDPOINT_URL_S3."""
     import boto3
 

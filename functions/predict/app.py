@@ -1,7 +1,5 @@
 """Lambda entry point: the routes of the bankreco API, each one domain call."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
@@ -42,26 +40,22 @@ app.exception_handler(Exception)(error_response)
 @app.post(
     "/recommendations", summary="Rank the products a customer is likely to add", responses=ERRORS
 )
-@tracer.capture_method
 def recommend(profile: CustomerProfile) -> RecommendationResponse:
     return get_recommender().recommend([profile])[0]
 
 
 @app.post("/recommendations/batch", summary="Score up to 1,000 customers", responses=ERRORS)
-@tracer.capture_method
 def recommend_batch(batch: BatchRequest) -> BatchResponse:
     return get_recommender().recommend_batch(batch.customers)
 
 
 @app.post("/Predictor/Predict", summary="The original Flask service's route", responses=ERRORS)
-@tracer.capture_method
 def legacy_predict(profile: CustomerProfile) -> LegacyResponse:
     answer = get_recommender().recommend([profile.model_copy(update={"top_k": 7})])[0]
     return LegacyResponse(Predictions=" ".join(r.product for r in answer.recommendations))
 
 
 @app.get("/models/current", summary="The model this stage serves", responses=ERRORS)
-@tracer.capture_method
 def current_model(bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = None) -> ModelInfo:
     return get_recommender().model_info(bank)
 

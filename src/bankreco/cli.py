@@ -36,7 +36,7 @@ class LocalContext:
         return 29_000
 
 
-def load_handler(path: Path = HANDLER) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def load_function(path: Path = HANDLER) -> ModuleType:
     """Import the Lambda function's module from its file, as the runtime does."""
     if not path.is_file():
         raise SystemExit(f"handler not found: {path} (run from the project root or pass --handler)")
@@ -45,9 +45,14 @@ def load_handler(path: Path = HANDLER) -> Callable[[dict[str, Any], Any], dict[s
     spec = importlib.util.spec_from_file_location("bankreco_function_app", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot import {path}")
-    module: ModuleType = importlib.util.module_from_spec(spec)
+    module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
+    return module
+
+
+def load_handler(path: Path = HANDLER) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The function's `lambda_handler`."""
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = load_function(path).lambda_handler
     return handler
 
 
@@ -163,6 +168,21 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def openapi_document(handler: Path = HANDLER) -> str:
+    """The API's OpenAPI document as generated from the routes, pretty and stable."""
+    schema = load_function(handler).app.get_openapi_json_schema()
+    return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    text = openapi_document(Path(args.handler))
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        print(text, end="")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bankreco.demo import run_demo
 
@@ -221,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--handler", default=str(HANDLER))
     p.add_argument("--store", help="MODEL_STORE_URI for this run")
     p.set_defaults(func=cmd_invoke)
+
+    p = sub.add_parser("openapi", help="print or write the API's OpenAPI document")
+    p.add_argument("--out", help="file to write (default: print)")
+    p.add_argument("--handler", default=str(HANDLER))
+    p.set_defaults(func=cmd_openapi)
 
     p = sub.add_parser("demo", help="generate, train, evaluate, publish locally, answer examples")
     p.add_argument("--workdir", default=".local")

@@ -16,9 +16,8 @@ DEMO_BANK = "demo"
 
 def run_demo(workdir: Path, customers: int, seed: int) -> int:
     """Generate a Santander-format file, train, evaluate, publish locally, answer the examples."""
-    from bankreco.data.generate import generate
-
     from bankreco import service
+    from bankreco.data.generate import generate
     from bankreco.training.evaluate import evaluate
     from bankreco.training.report import write_report
     from bankreco.training.train import TrainConfig, train

@@ -81,6 +81,13 @@ class Registry:
 
     def fetch(self, bank: str, version: str) -> tuple[Manifest, bytes]:
         """A version's manifest and pickle, verified against each other."""
+        _check_version(version)
+        try:
+            return self._fetch(bank, version)
+        except ObjectNotFound as exc:
+            raise IntegrityError(f"{bank}/{version} is incomplete in the store: {exc}") from exc
+
+    def _fetch(self, bank: str, version: str) -> tuple[Manifest, bytes]:
         try:
             manifest = Manifest.model_validate_json(
                 self._bytes(self._version_key(bank, version, MANIFEST_FILE))
@@ -100,8 +107,7 @@ class Registry:
             raise IntegrityError(f"version {version} already exists for {bank}")
         self.store.write(prefix + MODEL_FILE, model)
         self.store.write(prefix + MANIFEST_FILE, manifest.model_dump_json(indent=2).encode())
-        self.fetch(bank, version)
-        self.set_current(bank, version)
+        self.set_current(bank, version)  # reads the version back and verifies it first
         return version
 
     def set_current(self, bank: str, version: str) -> None:

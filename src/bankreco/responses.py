@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from bankreco.errors import BankrecoError, InvalidBody, PayloadTooLarge
@@ -32,6 +33,9 @@ def error_response(exc: Exception) -> Response[str]:
         names = ", ".join(dict.fromkeys(f.field for f in fields))
         body = ErrorBody(code="validation_error", message=f"invalid fields: {names}", fields=fields)
         status = 400
+    elif isinstance(exc, ServiceError):
+        body = ErrorBody(code="not_found" if exc.status_code == 404 else "error", message=exc.msg)
+        status = exc.status_code
     elif isinstance(exc, BankrecoError):
         body = ErrorBody(code=exc.code, message=str(exc))
         status = exc.status

@@ -21,8 +21,15 @@ VALID: dict[str, Any] = {
     "nomprov": "BALEARS, ILLES",
 }
 REQUIRED = [
-    "sexo", "age", "segmento", "antiguedad", "tiprel_1mes", "renta", "pais_residencia",
-    "ind_actividad_cliente", "nomprov",
+    "sexo",
+    "age",
+    "segmento",
+    "antiguedad",
+    "tiprel_1mes",
+    "renta",
+    "pais_residencia",
+    "ind_actividad_cliente",
+    "nomprov",
 ]
 
 
@@ -52,21 +59,50 @@ def test_each_missing_field_is_named(field: str) -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("sexo", "X"), ("sexo", 1), ("sexo", None),
-        ("age", -1), ("age", 121), ("age", "old"), ("age", 22.5), ("age", True), ("age", None),
-        ("segmento", "04 - OTHER"), ("segmento", "TOP"),
-        ("antiguedad", -5), ("antiguedad", 10**6), ("antiguedad", [1]), ("antiguedad", False),
-        ("tiprel_1mes", "Z"), ("tiprel_1mes", ""),
-        ("renta", -1.0), ("renta", "rich"), ("renta", 1e12), ("renta", "NaN"), ("renta", True),
-        ("pais_residencia", "XX"), ("pais_residencia", "ESP"), ("pais_residencia", ""),
-        ("ind_actividad_cliente", 2), ("ind_actividad_cliente", "yes"),
+        ("sexo", "X"),
+        ("sexo", 1),
+        ("sexo", None),
+        ("age", -1),
+        ("age", 121),
+        ("age", "old"),
+        ("age", 22.5),
+        ("age", True),
+        ("age", None),
+        ("segmento", "04 - OTHER"),
+        ("segmento", "TOP"),
+        ("antiguedad", -5),
+        ("antiguedad", 10**6),
+        ("antiguedad", [1]),
+        ("antiguedad", False),
+        ("tiprel_1mes", "Z"),
+        ("tiprel_1mes", ""),
+        ("renta", -1.0),
+        ("renta", "rich"),
+        ("renta", 1e12),
+        ("renta", "NaN"),
+        ("renta", True),
+        ("pais_residencia", "XX"),
+        ("pais_residencia", "ESP"),
+        ("pais_residencia", ""),
+        ("ind_actividad_cliente", 2),
+        ("ind_actividad_cliente", "yes"),
         ("ind_actividad_cliente", True),
-        ("nomprov", "ATLANTIS"), ("nomprov", "M" * 65), ("nomprov", 28),
-        ("owned_products", ["ind_bogus"]), ("owned_products", "ind_cco_fin_ult1"),
+        ("nomprov", "ATLANTIS"),
+        ("nomprov", "M" * 65),
+        ("nomprov", 28),
+        ("owned_products", ["ind_bogus"]),
+        ("owned_products", "ind_cco_fin_ult1"),
         ("owned_products", ["ind_cco_fin_ult1"] * 25),
-        ("top_k", 0), ("top_k", 25), ("top_k", "all"),
-        ("bank", "Bank A"), ("bank", "../other"), ("bank", "a" * 64), ("bank", ""),
-        ("customer_id", "x" * 129), ("customer_id", "bad\nid"), ("customer_id", 12),
+        ("top_k", 0),
+        ("top_k", 25),
+        ("top_k", "all"),
+        ("bank", "Bank A"),
+        ("bank", "../other"),
+        ("bank", "a" * 64),
+        ("bank", ""),
+        ("customer_id", "x" * 129),
+        ("customer_id", "bad\nid"),
+        ("customer_id", 12),
     ],
 )
 def test_each_wrong_value_is_refused_and_named(field: str, value: Any) -> None:
@@ -82,8 +118,13 @@ def test_unknown_fields_are_refused_by_name() -> None:
 
 @pytest.mark.parametrize(
     ("given", "expected"),
-    [("madrid", "MADRID"), (" Coruña, a ", "CORUÑA, A"), ("CORUNA, A", "CORUÑA, A"),
-     ("balears, illes", "BALEARS, ILLES"), ("Ávila", "AVILA")],
+    [
+        ("madrid", "MADRID"),
+        (" Coruña, a ", "CORUÑA, A"),
+        ("CORUNA, A", "CORUÑA, A"),
+        ("balears, illes", "BALEARS, ILLES"),
+        ("Ávila", "AVILA"),
+    ],
 )
 def test_provinces_match_case_and_accent_insensitively(given: str, expected: str) -> None:
     assert CustomerProfile.model_validate({**VALID, "nomprov": given}).nomprov == expected
@@ -98,8 +139,14 @@ def test_legacy_spellings_are_accepted_but_not_twice() -> None:
 
 def test_values_are_normalised() -> None:
     profile = CustomerProfile.model_validate(
-        {**VALID, "pais_residencia": "fr", "ind_actividad_cliente": 1, "renta": None,
-         "owned_products": ["ind_cco_fin_ult1", "ind_cco_fin_ult1"], "customer_id": "C-1"}
+        {
+            **VALID,
+            "pais_residencia": "fr",
+            "ind_actividad_cliente": 1,
+            "renta": None,
+            "owned_products": ["ind_cco_fin_ult1", "ind_cco_fin_ult1"],
+            "customer_id": "C-1",
+        }
     )
     assert profile.pais_residencia == "FR"
     assert profile.renta is None

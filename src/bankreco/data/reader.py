@@ -378,3 +378,27 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
             for frame in frames:
                 frame[name] = frame[name].cat.set_categories(union)
     return pd.concat(frames, ignore_index=True)
+
+
+def list_months(path: str | os.PathLike[str]) -> list[str]:
+    """The snapshot dates in a file (ISO, sorted), reading only its ``fecha_dato`` column."""
+    source = Path(path)
+    compression = _COMPRESSION.get(source.suffix.lower())
+    by_name = {name.strip().lower(): name for name in _read_header(source, compression)}
+    if "fecha_dato" not in by_name:
+        raise ValueError(f"{source}: header lacks required column fecha_dato")
+    seen: set[str] = set()
+    chunks = pd.read_csv(
+        source,
+        usecols=[by_name["fecha_dato"]],
+        dtype=str,
+        keep_default_na=False,
+        compression=compression,
+        encoding="utf-8-sig",
+        encoding_errors="replace",
+        chunksize=2_000_000,
+    )
+    with chunks:
+        for chunk in chunks:
+            seen.update(chunk.iloc[:, 0].unique())
+    return sorted({date for value in seen if (date := _iso_date(str(value)))})

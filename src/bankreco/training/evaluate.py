@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
-from bankreco.data.reader import read_snapshots
+from bankreco.data.reader import list_months, read_snapshots
 from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
 from bankreco.training.dataset import MonthPair, month_pair, previous_month
 from bankreco.training.metrics import K, map_at_k, perfect_map
-from bankreco.training.train import BASELINE_FILE, file_months, holdout_scores
+from bankreco.training.train import BASELINE_FILE, holdout_scores
 
 REPORT_DIR = "report"
 
@@ -65,7 +65,7 @@ def evaluate(data: str | Path, model_dir: str | Path, progress: bool = False) ->
     """Score the model and the baselines on the last month of `data`."""
     directory = Path(model_dir)
     manifest, model = load_verified(directory)
-    month = file_months(data)[-1]
+    month = list_months(data)[-1]
     read = read_snapshots(data, [previous_month(month), month], progress=progress)
     pair = month_pair(read.frame, month)
     added = pair.added

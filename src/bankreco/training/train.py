@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
-from bankreco.data.reader import read_snapshots
+from bankreco.data.reader import list_months, read_snapshots
 from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest, sha256
 from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
 from bankreco.training.metrics import map_at_k, perfect_map
@@ -32,13 +32,6 @@ class TrainConfig:
     learning_rate: float = 0.1
     max_leaf_nodes: int = 15
     seed: int = 0
-
-
-def file_months(path: str | Path) -> list[str]:
-    """The snapshot months of a file, read from its first column only."""
-    from bankreco.data.reader import list_months
-
-    return list_months(path)
 
 
 def default_months(available: list[str], all_months: bool) -> list[str]:
@@ -85,7 +78,7 @@ def train(
     data: str | Path, out: str | Path, config: TrainConfig, progress: bool = True
 ) -> Manifest:
     """Train on `data` (train_ver2.csv format) and write model.pkl + manifest.json into `out`."""
-    available = file_months(data)
+    available = list_months(data)
     months = list(config.months) if config.months else default_months(available, config.all_months)
     holdout = None if config.all_months else available[-1]
     missing = [m for m in months if m not in available or previous_month(m) not in available]

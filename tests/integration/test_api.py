@@ -1,0 +1,155 @@
+"""The HTTP contract through the real handler, on a model in a local store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bankreco.catalog import PRODUCTS
+from bankreco.cli import openapi_document
+from bankreco.manifest import Manifest
+from bankreco.registry import Registry
+from bankreco.store.local import LocalStore
+from tests.conftest import ROOT, Handler, api_event, example_body
+
+Artifacts = list[tuple[Manifest, bytes]]
+
+
+@pytest.fixture(autouse=True)
+def local_bank(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_artifacts: Artifacts) -> str:
+    store = tmp_path / "models"
+    version = Registry(LocalStore(store)).publish("demo", *model_artifacts[0])
+    monkeypatch.setenv("MODEL_STORE_URI", str(store))
+    monkeypatch.setenv("BANK_ID", "demo")
+    return version
+
+
+def post(invoke: Handler, path: str, body: Any) -> tuple[int, Any]:
+    return invoke(api_event("POST", path, body))
+
+
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_the_three_original_examples(invoke: Handler, number: int, local_bank: str) -> None:
+    status, body = post(invoke, "/recommendations", example_body(number))
+    assert status == 200
+    assert body["bank"] == "demo"
+    assert body["model_version"] == local_bank
+    products = [r["product"] for r in body["recommendations"]]
+    assert len(products) == len(set(products)) == 7
+    assert all(p in PRODUCTS for p in products)
+    scores = [r["score"] for r in body["recommendations"]]
+    assert scores == sorted(scores, reverse=True)
+    assert all(r["name"] == PRODUCTS[r["product"]] for r in body["recommendations"])
+
+
+def test_owned_products_are_never_recommended_and_top_k_is_honoured(invoke: Handler) -> None:
+    _, first = post(invoke, "/recommendations", example_body(1))
+    owned = [r["product"] for r in first["recommendations"][:3]]
+    status, body = post(
+        invoke,
+        "/recommendations",
+        {**example_body(1), "owned_products": owned, "top_k": 4, "customer_id": "C-77"},
+    )
+    assert status == 200
+    assert body["customer_id"] == "C-77"
+    got = [r["product"] for r in body["recommendations"]]
+    assert len(got) == 4
+    assert not set(got) & set(owned)
+
+
+def test_validation_errors_name_every_wrong_field(invoke: Handler) -> None:
+    bad = {**example_body(2), "sexo": "X", "age": -4, "agee": 5}
+    del bad["segmento"]
+    status, body = post(invoke, "/recommendations", bad)
+    assert status == 400
+    assert body["error"]["code"] == "validation_error"
+    fields = {f["field"] for f in body["error"]["fields"]}
+    assert fields == {"sexo", "age", "agee", "segmento"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["{not json", "", "[]", '"text"', "null", "[" * 100_000 + "]" * 100_000, '{"sexo": "H"'],
+)
+def test_malformed_and_hostile_bodies_are_400(invoke: Handler, raw: str) -> None:
+    status, body = invoke(api_event("POST", "/recommendations", raw_body=raw))
+    assert status == 400, body
+    assert body["error"]["code"] == "validation_error"
+
+
+def test_oversized_body_is_413(invoke: Handler) -> None:
+    big = {**example_body(1), "customer_id": "x" * (1024 * 1024)}
+    status, body = post(invoke, "/recommendations", big)
+    assert (status, body["error"]["code"]) == (413, "payload_too_large")
+    status, _ = post(invoke, "/recommendations/batch", {"customers": [example_body(1)] * 6000})
+    assert status == 413
+
+
+def test_batch_answers_each_profile_and_isolates_bad_ones(invoke: Handler) -> None:
+    customers = [
+        {**example_body(1), "customer_id": "a"},
+        {**example_body(2), "age": "old"},
+        {**example_body(3), "customer_id": "c", "bank": "elsewhere"},
+        {**example_body(3), "customer_id": "d"},
+    ]
+    status, body = post(invoke, "/recommendations/batch", {"customers": customers})
+    assert status == 200
+    results = body["results"]
+    assert [r["index"] for r in results] == [0, 1, 2, 3]
+    assert results[0]["customer_id"] == "a"
+    assert len(results[0]["recommendations"]) == 7
+    assert results[1]["error"]["fields"] == [
+        {"field": "age", "message": results[1]["error"]["fields"][0]["message"]}
+    ]
+    assert results[2]["error"]["code"] == "unknown_bank"
+    assert results[3]["recommendations"]
+
+
+@pytest.mark.parametrize(
+    "body", [{"customers": []}, {"customers": "x"}, {}, {"customers": [1] * 1001}]
+)
+def test_bad_batches_are_400(invoke: Handler, body: Any) -> None:
+    assert post(invoke, "/recommendations/batch", body)[0] == 400
+
+
+def test_batch_matches_single_answers(invoke: Handler) -> None:
+    singles = [post(invoke, "/recommendations", example_body(n))[1] for n in (1, 2, 3)]
+    _, batch = post(
+        invoke, "/recommendations/batch", {"customers": [example_body(n) for n in (1, 2, 3)]}
+    )
+    assert [r["recommendations"] for r in batch["results"]] == [
+        s["recommendations"] for s in singles
+    ]
+
+
+def test_legacy_route_answers_like_the_flask_service(invoke: Handler) -> None:
+    status, body = post(invoke, "/Predictor/Predict", example_body(1))
+    assert status == 200
+    codes = body["Predictions"].split(" ")
+    assert len(codes) == len(set(codes)) == 7
+    _, modern = post(invoke, "/recommendations", example_body(1))
+    assert codes == [r["product"] for r in modern["recommendations"]]
+
+
+def test_unknown_route_and_bank(invoke: Handler) -> None:
+    assert invoke(api_event("GET", "/nope"))[0] == 404
+    status, body = post(invoke, "/recommendations", {**example_body(1), "bank": "other"})
+    assert (status, body["error"]["code"]) == (404, "unknown_bank")
+
+
+def test_swagger_ui_and_committed_openapi_match_the_code(invoke: Handler) -> None:
+    status, page = invoke(api_event("GET", "/swagger"))
+    assert status == 200
+    assert "swagger-ui" in page
+    status, served = invoke(api_event("GET", "/swagger", query={"format": "json"}))
+    assert status == 200
+    paths = {"/recommendations", "/recommendations/batch", "/Predictor/Predict", "/models/current"}
+    assert set(served["paths"]) == paths
+    committed = (ROOT / "docs" / "openapi.json").read_text()
+    assert committed == openapi_document(ROOT / "functions/predict/app.py"), (
+        "docs/openapi.json drifted from the code: run `make openapi`"
+    )
+    assert set(json.loads(committed)["paths"]) == paths

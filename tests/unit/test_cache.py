@@ -1,0 +1,145 @@
+"""The warm model cache: lazy, TTL revalidation, last good model, LRU by bytes, single flight."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bankreco.cache import ModelCache
+from bankreco.errors import IntegrityError, ModelNotPublished, StoreError
+from bankreco.manifest import Manifest
+from bankreco.registry import Registry
+from bankreco.store import Blob
+from bankreco.store.local import LocalStore
+
+Artifacts = list[tuple[Manifest, bytes]]
+
+
+class CountingStore(LocalStore):
+    """A local store that counts reads and can be switched off."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.reads: list[str] = []
+        self.down = False
+        self.delay = 0.0
+
+    def read(self, key: str, if_none_match: str | None = None) -> Blob | None:
+        if self.down:
+            raise StoreError("store is down")
+        time.sleep(self.delay)
+        self.reads.append(key)
+        return super().read(key, if_none_match)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> CountingStore:
+    return CountingStore(tmp_path)
+
+
+def make_cache(
+    store: CountingStore, clock: Clock, ttl: float = 60, max_bytes: int = 10**9
+) -> ModelCache:
+    return ModelCache(Registry(store), ttl, max_bytes, clock)
+
+
+def test_loads_once_and_revalidates_only_after_the_ttl(
+    store: CountingStore, model_artifacts: Artifacts
+) -> None:
+    clock = Clock()
+    cache = make_cache(store, clock)
+    version = Registry(store).publish("alpha", *model_artifacts[0])
+    store.reads.clear()
+    assert cache.get("alpha").version == version
+    assert len(store.reads) == 3  # pointer, manifest, pickle
+    clock.now = 59
+    cache.get("alpha")
+    assert len(store.reads) == 3
+    clock.now = 61
+    assert cache.get("alpha").version == version
+    assert store.reads[3:] == ["alpha/current.json"]  # a conditional read, nothing else
+
+
+def test_new_version_swaps_and_a_bad_one_is_refused(
+    store: CountingStore, model_artifacts: Artifacts
+) -> None:
+    clock = Clock()
+    cache = make_cache(store, clock, ttl=1)
+    registry = Registry(store)
+    first = registry.publish("alpha", *model_artifacts[0])
+    cache.get("alpha")
+    second = registry.publish("alpha", *model_artifacts[1])
+    clock.now = 2
+    assert cache.get("alpha").version == second
+    third = registry.publish("alpha", *model_artifacts[0])
+    store.write(f"alpha/versions/{third}/model.pkl", b"tampered")
+    clock.now = 4
+    assert cache.get("alpha").version == second  # failed check: keep the last good one
+    assert first != second
+
+
+def test_store_down_keeps_the_cached_model_but_fails_cold(
+    store: CountingStore, model_artifacts: Artifacts
+) -> None:
+    clock = Clock()
+    cache = make_cache(store, clock, ttl=0)
+    version = Registry(store).publish("alpha", *model_artifacts[0])
+    cache.get("alpha")
+    store.down = True
+    assert cache.get("alpha").version == version
+    with pytest.raises(StoreError):
+        make_cache(store, clock).get("alpha")
+
+
+def test_missing_and_corrupted_models_raise_clear_errors(
+    store: CountingStore, model_artifacts: Artifacts
+) -> None:
+    cache = make_cache(store, Clock())
+    with pytest.raises(ModelNotPublished):
+        cache.get("alpha")
+    version = Registry(store).publish("alpha", *model_artifacts[0])
+    store.write(f"alpha/versions/{version}/model.pkl", b"\x80\x04junk")
+    with pytest.raises(IntegrityError, match="checksum"):
+        cache.get("alpha")
+    assert cache.cached() == {}
+
+
+def test_least_recently_used_bank_is_evicted_by_bytes(
+    store: CountingStore, model_artifacts: Artifacts
+) -> None:
+    registry = Registry(store)
+    for bank in ("a", "b", "c"):
+        registry.publish(bank, *model_artifacts[0])
+    size = model_artifacts[0][0].model_bytes
+    cache = make_cache(store, Clock(), max_bytes=2 * size)
+    cache.get("a")
+    cache.get("b")
+    cache.get("a")  # b is now the least recently used
+    cache.get("c")
+    assert list(cache.cached()) == ["a", "c"]
+
+
+def test_concurrent_first_requests_load_once(
+    store: CountingStore, model_artifacts: Artifacts
+) -> None:
+    Registry(store).publish("alpha", *model_artifacts[0])
+    store.reads.clear()
+    store.delay = 0.05
+    cache = make_cache(store, Clock())
+    threads = [threading.Thread(target=cache.get, args=("alpha",)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.reads) == 3

@@ -1,0 +1,105 @@
+"""Publishing, listing, rolling back and fetching versions in a local store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bankreco.errors import IntegrityError, ModelNotPublished, ObjectNotFound, UnknownBank
+from bankreco.manifest import Manifest
+from bankreco.registry import Registry
+from bankreco.store.local import LocalStore
+
+Artifacts = list[tuple[Manifest, bytes]]
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    return Registry(LocalStore(tmp_path / "models"))
+
+
+def test_publish_writes_the_layout_and_moves_the_pointer(
+    registry: Registry, model_artifacts: Artifacts, tmp_path: Path
+) -> None:
+    manifest, blob = model_artifacts[0]
+    version = registry.publish("alpha", manifest, blob)
+    root = tmp_path / "models" / "alpha"
+    assert (root / "versions" / version / "model.pkl").read_bytes() == blob
+    stored = json.loads((root / "versions" / version / "manifest.json").read_text())
+    assert stored["model_sha256"] == manifest.model_sha256
+    assert json.loads((root / "current.json").read_text())["version"] == version
+    pointer = registry.read_pointer("alpha")
+    assert pointer is not None
+    assert pointer.version == version
+    assert registry.read_pointer("alpha", pointer.etag) is None  # not modified
+
+
+def test_versions_are_immutable_and_listed_with_rollback(
+    registry: Registry, model_artifacts: Artifacts
+) -> None:
+    first = registry.publish("alpha", *model_artifacts[0])
+    second = registry.publish("alpha", *model_artifacts[1])
+    assert registry.versions("alpha") == [first, second]
+    registry.set_current("alpha", first)
+    pointer = registry.read_pointer("alpha")
+    assert pointer is not None
+    assert pointer.version == first
+    manifest, blob = registry.fetch("alpha", second)
+    assert blob == model_artifacts[1][1]
+
+
+def test_publish_refuses_a_pickle_that_does_not_match(
+    registry: Registry, model_artifacts: Artifacts
+) -> None:
+    manifest, blob = model_artifacts[0]
+    with pytest.raises(IntegrityError, match="checksum"):
+        registry.publish("alpha", manifest, blob + b"x")
+    assert registry.versions("alpha") == []
+
+
+def test_publish_refuses_an_unreadable_feature_spec(
+    registry: Registry, model_artifacts: Artifacts
+) -> None:
+    manifest, blob = model_artifacts[0]
+    other = manifest.model_copy(update={"features": {**manifest.features, "sha256": "0" * 64}})
+    with pytest.raises(IntegrityError, match="feature spec"):
+        registry.publish("alpha", other, blob)
+    wrong = manifest.model_copy(update={"classes": ["ind_bogus"]})
+    with pytest.raises(IntegrityError, match="product codes"):
+        registry.publish("alpha", wrong, blob)
+
+
+@pytest.mark.parametrize("bank", ["../etc", "Alpha", "", "a/b", "a" * 64, "-x"])
+def test_hostile_bank_ids_never_reach_a_key(registry: Registry, bank: str) -> None:
+    with pytest.raises(UnknownBank):
+        registry.read_pointer(bank)
+
+
+def test_rollback_to_a_missing_or_invalid_version_is_refused(
+    registry: Registry, model_artifacts: Artifacts
+) -> None:
+    registry.publish("alpha", *model_artifacts[0])
+    with pytest.raises(IntegrityError):
+        registry.set_current("alpha", "v20990101T000000000Z-deadbeef")
+    with pytest.raises(ObjectNotFound):
+        registry.set_current("alpha", "../../beta")
+
+
+def test_unpublished_bank_and_broken_pointer(registry: Registry, tmp_path: Path) -> None:
+    with pytest.raises(ModelNotPublished):
+        registry.read_pointer("alpha")
+    registry.store.write("alpha/current.json", b"not json")
+    with pytest.raises(IntegrityError):
+        registry.read_pointer("alpha")
+
+
+def test_local_store_refuses_escaping_keys(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    for key in ("../x", "a//b", "", "a/./b"):
+        with pytest.raises(ValueError, match="invalid key"):
+            store.write(key, b"")
+    store.write("a/b", b"1")
+    assert store.list("a") == ["a/b"]
+    assert store.list("missing") == []
