@@ -46,7 +46,7 @@ def test_versions_are_immutable_and_listed_with_rollback(
     pointer = registry.read_pointer("alpha")
     assert pointer is not None
     assert pointer.version == first
-    manifest, blob = registry.fetch("alpha", second)
+    _, blob = registry.fetch("alpha", second)
     assert blob == model_artifacts[1][1]
 
 

@@ -38,7 +38,8 @@ class MonthPair:
         return (np.nan_to_num(self.owned_now) > 0) & ~(np.nan_to_num(self.owned_before) > 0)
 
     def encode(self, with_products: bool = True) -> FloatArray:
-        owned = np.nan_to_num(self.owned_before) if with_products else None
+        """Features of every customer; without products, holdings read as a constant 0."""
+        owned = np.nan_to_num(self.owned_before) if with_products else np.zeros_like(self.owned_before)
         return features.encode(self.profile, owned)
 
 
