@@ -159,7 +159,14 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def quiet_local_run() -> None:
+    """Keep a local run's stdout for the answers: no metric blobs, warnings-only logs."""
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
 def cmd_invoke(args: argparse.Namespace) -> int:
+    quiet_local_run()
     if args.store:
         os.environ["MODEL_STORE_URI"] = args.store
     for event in args.events:

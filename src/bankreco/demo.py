@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from bankreco.cli import EXAMPLES, invoke
+from bankreco.cli import EXAMPLES, invoke, quiet_local_run
 from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
 from bankreco.registry import Registry
 from bankreco.store import open_store
@@ -41,7 +41,7 @@ def run_demo(workdir: Path, customers: int, seed: int) -> int:
     )
     print(f"4/5 published {DEMO_BANK}/{version} to {store_dir}")
     os.environ.update({"MODEL_STORE_URI": str(store_dir), "BANK_ID": DEMO_BANK})
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    quiet_local_run()
     service.reset()
     print("5/5 the three examples of the original service, through the Lambda handler:")
     for event in EXAMPLES:

@@ -1,0 +1,203 @@
+"""layers/build_layer.py builds the layer `sam build` deploys, within Lambda's size limit.
+
+The Lambda build (CPython 3.12, manylinux aarch64) cannot be imported on this machine, so its
+contents are checked on disk; the same recipe built with ``--local`` is imported for real.
+pip downloads from PyPI (wheels only); each build takes well under a minute with a warm cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+from packaging.utils import canonicalize_name
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "layers" / "build_layer.py"
+FUNCTION_DIR = ROOT / "functions" / "predict"
+TIMEOUT = 900
+LAMBDA_ENV = {
+    "python_version": "3.12",
+    "python_full_version": "3.12.0",
+    "implementation_name": "cpython",
+    "platform_python_implementation": "CPython",
+    "platform_machine": "aarch64",
+    "platform_system": "Linux",
+    "sys_platform": "linux",
+    "os_name": "posix",
+}
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")
+RUNTIME_PROVIDED_DISTS = {
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "urllib3",
+    "python-dateutil",
+    "six",
+}
+NEEDED = (
+    "numpy",
+    "numpy/testing",  # imported by scipy and scikit-learn at import time
+    "scipy",
+    "sklearn",
+    "pydantic",
+    "pydantic_core",
+    "aws_lambda_powertools",
+    "aws_xray_sdk",
+    "bankreco",
+    "bankreco/py.typed",
+)
+SIZES = re.compile(r"^\s*(layer|function|total)\s+unzipped\s+([\d.]+) MB\s+zipped\s+([\d.]+) MB")
+
+
+@dataclass(frozen=True)
+class Build:
+    out: Path
+    result: subprocess.CompletedProcess[str]
+
+    @property
+    def site(self) -> Path:
+        return self.out / "python"
+
+    def log(self) -> str:
+        return f"stdout:\n{self.result.stdout[-4000:]}\nstderr:\n{self.result.stderr[-4000:]}"
+
+    def sizes(self) -> dict[str, tuple[float, float]]:
+        found = (SIZES.match(line) for line in self.result.stdout.splitlines())
+        return {m[1]: (float(m[2]), float(m[3])) for m in found if m}
+
+
+def run_build(out: Path, *extra: str) -> Build:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--out", str(out), *extra],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    return Build(out, result)
+
+
+@pytest.fixture(scope="module")
+def lambda_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    out = tmp_path_factory.mktemp("lambda-layer")
+    return run_build(out, "--function-dir", str(FUNCTION_DIR))
+
+
+@pytest.fixture(scope="module")
+def local_build_over_limit(tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """The ``--local`` recipe with a limit it cannot meet: it fails, but leaves the build."""
+    out = tmp_path_factory.mktemp("local-layer")
+    return run_build(out, "--local", "--max-unzipped-mb", "1")
+
+
+def lock_pins(environment: dict[str, str]) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith((" ", "#", "-")):
+            continue
+        requirement, _, marker = line.partition(";")
+        if marker.strip() and not Marker(marker.strip()).evaluate(environment):
+            continue
+        name, _, version = requirement.strip().partition("==")
+        pins[canonicalize_name(name)] = version
+    return pins
+
+
+def installed(site: Path) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for dist_info in site.glob("*.dist-info"):
+        meta = (dist_info / "METADATA").read_text(encoding="utf-8").splitlines()
+        fields = dict(line.split(": ", 1) for line in meta[:20] if ": " in line)
+        found[canonicalize_name(fields["Name"])] = fields["Version"]
+    return found
+
+
+def test_lambda_build_succeeds_and_reports_sizes(lambda_build: Build) -> None:
+    assert lambda_build.result.returncode == 0, lambda_build.log()
+    sizes = lambda_build.sizes()
+    assert set(sizes) == {"layer", "function", "total"}, lambda_build.log()
+    unzipped, zipped = sizes["total"]
+    assert 0 < zipped < unzipped < 250, lambda_build.log()
+    assert sizes["function"][0] > 0
+
+
+def test_runtime_provided_packages_are_left_out(lambda_build: Build) -> None:
+    for name in RUNTIME_PROVIDED:
+        assert not (lambda_build.site / name).exists(), name
+    assert not RUNTIME_PROVIDED_DISTS & set(installed(lambda_build.site))
+
+
+def test_what_the_function_imports_is_there(lambda_build: Build) -> None:
+    for name in NEEDED:
+        assert (lambda_build.site / name).exists(), name
+    assert "bankreco" in installed(lambda_build.site)
+
+
+def test_binaries_are_for_lambda_arm64_python312(lambda_build: Build) -> None:
+    extensions = [p.name for p in lambda_build.site.rglob("*.so") if ".cpython-" in p.name]
+    assert extensions
+    wrong = [name for name in extensions if "cpython-312-aarch64-linux-gnu" not in name]
+    assert not wrong, wrong[:10]
+
+
+def test_versions_are_the_locks_pins_for_the_target(lambda_build: Build) -> None:
+    pins = lock_pins(LAMBDA_ENV)
+    versions = installed(lambda_build.site)
+    versions.pop("bankreco")
+    assert versions
+    assert {name: pins.get(name) for name in versions} == versions
+
+
+def test_layer_is_slimmed(lambda_build: Build) -> None:
+    site = lambda_build.site
+    assert not (site / "bin").exists()
+    leftovers = [
+        p.relative_to(site)
+        for p in site.rglob("*")
+        if (p.is_dir() and p.name in {"__pycache__", "tests"})
+        or p.suffix in {".pyc", ".pyx", ".pxd", ".c", ".cpp", ".h"}
+    ]
+    assert not leftovers, leftovers[:10]
+
+
+def test_too_small_a_limit_fails_with_a_clear_message(local_build_over_limit: Build) -> None:
+    result = local_build_over_limit.result
+    assert result.returncode == 1, local_build_over_limit.log()
+    assert "exceeds --max-unzipped-mb 1" in result.stderr
+    assert "total" in local_build_over_limit.sizes()
+
+
+def test_local_build_imports(local_build_over_limit: Build, tmp_path: Path) -> None:
+    """Slimming removed nothing these packages import; the layer's copies are the ones used."""
+    site = local_build_over_limit.site
+    code = (
+        "import importlib, json, sys\n"
+        f"sys.path.insert(0, {str(site)!r})\n"
+        "names = ['numpy', 'scipy', 'scipy.sparse', 'sklearn', 'sklearn.ensemble',\n"
+        "         'sklearn.linear_model', 'pydantic', 'aws_lambda_powertools.event_handler',\n"
+        "         'aws_xray_sdk.core', 'bankreco', 'bankreco.schemas', 'bankreco.service']\n"
+        "print(json.dumps({n: importlib.import_module(n).__file__ for n in names}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    files = json.loads(result.stdout.splitlines()[-1])
+    outside = {name: path for name, path in files.items() if not path.startswith(str(site))}
+    assert not outside

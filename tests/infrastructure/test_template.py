@@ -1,0 +1,192 @@
+"""template.yaml: lint-clean, and the properties a bank's stack must have."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file  # type: ignore[import-untyped]
+
+from bankreco.schemas import BANK_PATTERN
+
+ROUTES = {
+    ("POST", "/recommendations"),
+    ("POST", "/recommendations/batch"),
+    ("POST", "/Predictor/Predict"),
+    ("GET", "/models/current"),
+    ("GET", "/swagger"),
+}
+STAGE = {"Fn::If": ["HasStageName", {"Ref": "StageName"}, {"Ref": "BankId"}]}
+OBJECTS_ARN = "arn:${AWS::Partition}:s3:::${ModelBucket}/${ModelPrefix}/${BankId}/*"
+BUCKET_ARN = "arn:${AWS::Partition}:s3:::${ModelBucket}"
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_cfn_lint_finds_nothing(root: Path) -> None:
+    matches = lint_file(root / "template.yaml")
+    assert not matches, "\n".join(str(match) for match in matches)
+
+
+def test_parameters(template: dict[str, Any]) -> None:
+    params = template["Parameters"]
+    assert params["BankId"]["AllowedPattern"] == "^[a-z0-9][a-z0-9-]{0,62}$" == BANK_PATTERN
+    assert "Default" not in params["BankId"]
+    assert "Default" not in params["ModelBucket"]
+    assert params["ModelPrefix"]["Default"] == "models"
+    assert params["StageName"]["Default"] == ""
+    assert params["AllowedBanks"]["Default"] == ""
+    assert int(params["ModelTtlSeconds"]["Default"]) == 60
+    assert int(params["MemorySize"]["Default"]) == 1024
+    assert int(params["LogRetentionDays"]["Default"]) == 30
+    for name in ("ThrottleRateLimit", "ThrottleBurstLimit", "QuotaLimit", "QuotaPeriod"):
+        assert name in params
+    assert set(params["QuotaPeriod"]["AllowedValues"]) == {"DAY", "WEEK", "MONTH"}
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("demo", True), ("alphabank", True), ("bank-2", True), ("Bank", False), ("-x", False)],
+)
+def test_bank_id_pattern(template: dict[str, Any], value: str, ok: bool) -> None:
+    pattern = template["Parameters"]["BankId"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is ok
+
+
+def test_globals_runtime_and_powertools(template: dict[str, Any]) -> None:
+    function = template["Globals"]["Function"]
+    assert function["Runtime"] == "python3.12"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Timeout"] == 29
+    assert function["MemorySize"] == {"Ref": "MemorySize"}
+    assert function["Tracing"] == "Active"
+    env = function["Environment"]["Variables"]
+    assert env["POWERTOOLS_SERVICE_NAME"] == "bankreco"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "Bankreco"
+    assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    assert str(env["POWERTOOLS_LOGGER_LOG_EVENT"]).lower() == "false"
+
+
+def test_no_function_overrides_runtime_or_architecture(template: dict[str, Any]) -> None:
+    for name, function in resources_of(template, "AWS::Serverless::Function").items():
+        props = function["Properties"]
+        assert props.get("Runtime", "python3.12") == "python3.12", name
+        assert props.get("Architectures", ["arm64"]) == ["arm64"], name
+
+
+def test_predict_function(template: dict[str, Any], root: Path) -> None:
+    function = template["Resources"]["PredictFunction"]
+    assert function["Type"] == "AWS::Serverless::Function"
+    assert function["Metadata"]["BuildMethod"] == "makefile"
+    props = function["Properties"]
+    assert props["CodeUri"].rstrip("/") == "functions/predict"
+    assert props["Handler"] == "app.lambda_handler"
+    assert props["Layers"] == [{"Ref": "BankrecoLayer"}]
+    env = props["Environment"]["Variables"]
+    assert env["MODEL_STORE_URI"] == {"Fn::Sub": "s3://${ModelBucket}/${ModelPrefix}"}
+    assert env["BANK_ID"] == {"Ref": "BankId"}
+    assert env["ALLOWED_BANKS"] == {"Ref": "AllowedBanks"}
+    assert env["MODEL_TTL_SECONDS"] == {"Ref": "ModelTtlSeconds"}
+    makefile = (root / props["CodeUri"] / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^build-PredictFunction:", makefile, re.MULTILINE)
+
+
+def test_log_group_with_retention(template: dict[str, Any]) -> None:
+    config = template["Resources"]["PredictFunction"]["Properties"]["LoggingConfig"]
+    group_name = config["LogGroup"]["Ref"]
+    group = template["Resources"][group_name]
+    assert group["Type"] == "AWS::Logs::LogGroup"
+    assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_every_api_event_requires_an_api_key(
+    api_events: dict[str, dict[str, Any]], api_routes: set[tuple[str, str]]
+) -> None:
+    assert api_routes == ROUTES
+    for name, props in api_events.items():
+        assert props["RestApiId"] == {"Ref": "BankrecoApi"}, name
+        assert props["Auth"]["ApiKeyRequired"] is True, name
+
+
+def test_api_stage_key_usage_plan(template: dict[str, Any]) -> None:
+    api = template["Resources"]["BankrecoApi"]
+    assert api["Type"] == "AWS::Serverless::Api"
+    props = api["Properties"]
+    assert props["StageName"] == STAGE
+    assert props["OpenApiVersion"] == "3.0.1"
+    assert props["TracingEnabled"] is True
+    auth = props["Auth"]
+    assert auth["ApiKeyRequired"] is True
+    plan = auth["UsagePlan"]
+    assert plan["CreateUsagePlan"] == "PER_API"
+    assert plan["Throttle"] == {
+        "BurstLimit": {"Ref": "ThrottleBurstLimit"},
+        "RateLimit": {"Ref": "ThrottleRateLimit"},
+    }
+    assert plan["Quota"] == {"Limit": {"Ref": "QuotaLimit"}, "Period": {"Ref": "QuotaPeriod"}}
+    [settings] = props["MethodSettings"]
+    assert settings["MetricsEnabled"] is True
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottleBurstLimit"}
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottleRateLimit"}
+
+
+def test_s3_access_only_under_the_banks_prefix(template: dict[str, Any]) -> None:
+    function = template["Resources"]["PredictFunction"]["Properties"]
+    statements: list[dict[str, Any]] = []
+    for policy in function["Policies"]:
+        assert isinstance(policy, dict), "no managed policies or policy-template names"
+        assert set(policy) <= {"Version", "Statement"}, "only inline statements"
+        statements.extend(policy["Statement"])
+    s3 = [s for s in statements if any(a.startswith("s3:") for a in as_list(s["Action"]))]
+    assert all(s["Effect"] == "Allow" for s in s3)
+    actions = sorted(a for s in s3 for a in as_list(s["Action"]))
+    assert actions == ["s3:GetObject", "s3:ListBucket"]
+    for statement in s3:
+        [action] = as_list(statement["Action"])
+        [resource] = as_list(statement["Resource"])
+        if action == "s3:GetObject":
+            assert resource == {"Fn::Sub": OBJECTS_ARN}
+            assert "Condition" not in statement
+        else:
+            assert resource == {"Fn::Sub": BUCKET_ARN}
+            condition = statement["Condition"]
+            assert condition == {
+                "StringLike": {"s3:prefix": {"Fn::Sub": "${ModelPrefix}/${BankId}/*"}}
+            }
+    others = [a for s in statements for a in as_list(s["Action"]) if not a.startswith("s3:")]
+    assert not [a for a in others if "*" in a]
+
+
+def test_layer(template: dict[str, Any], root: Path) -> None:
+    layer = template["Resources"]["BankrecoLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    props = layer["Properties"]
+    assert props["CompatibleRuntimes"] == ["python3.12"]
+    assert props["CompatibleArchitectures"] == ["arm64"]
+    assert props["RetentionPolicy"] == "Delete"
+    content = root / props["ContentUri"]
+    assert content.resolve() != root, "ContentUri '.' would copy the whole repo (and .venv)"
+    makefile = (content / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^build-BankrecoLayer:", makefile, re.MULTILINE)
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert {"ApiUrl", "ApiKeyId", "FunctionName", "LayerArn"} <= set(outputs)
+    url, variables = outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert url == "https://${BankrecoApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}/"
+    assert variables == {"Stage": STAGE}
+    # SAM names the key it generates for Auth.ApiKeyRequired "<api logical id>ApiKey".
+    assert outputs["ApiKeyId"]["Value"] == {"Ref": "BankrecoApiApiKey"}
+    assert outputs["FunctionName"]["Value"] == {"Ref": "PredictFunction"}
+    assert outputs["LayerArn"]["Value"] == {"Ref": "BankrecoLayer"}
