@@ -201,3 +201,85 @@ def test_local_build_imports(local_build_over_limit: Build, tmp_path: Path) -> N
     files = json.loads(result.stdout.splitlines()[-1])
     outside = {name: path for name, path in files.items() if not path.startswith(str(site))}
     assert not outside
+
+
+@pytest.fixture(scope="module")
+def lambda_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What the Lambda Python runtime ships besides the standard library: boto3 and its
+    dependencies, at the lock's pins (the layer leaves them out)."""
+    target = tmp_path_factory.mktemp("runtime")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            "-c",
+            str(ROOT / "requirements.lock"),
+            "boto3",
+        ],
+        check=True,
+        timeout=TIMEOUT,
+    )
+    return target
+
+
+def test_handler_answers_from_the_layer_alone(
+    local_build_over_limit: Build, lambda_runtime: Path, tmp_path: Path
+) -> None:
+    """The layer recipe, built for this Python, is all the handler needs: run it in `python -I -S`
+    (no site-packages, no PYTHONPATH) with only the layer, the runtime's boto3 and the function
+    on sys.path."""
+    from bankreco.registry import Registry
+    from bankreco.store.local import LocalStore
+    from tests.conftest import make_model
+
+    store = tmp_path / "models"
+    version = Registry(LocalStore(store)).publish("demo", *make_model(0))
+    code = (
+        "import json, sys\n"
+        f"sys.path[:0] = [{str(local_build_over_limit.site)!r}, {str(lambda_runtime)!r},"
+        f" {str(FUNCTION_DIR)!r}]\n"
+        "import app\n"
+        "from bankreco.cli import LocalContext\n"
+        f"event = json.load(open({str(ROOT / 'events' / 'predict_example_1.json')!r}))\n"
+        "response = app.lambda_handler(event, LocalContext())\n"
+        "print('RESULT', json.dumps(response))\n"
+        "print('FILES', json.dumps([app.__file__, sys.modules['sklearn'].__file__,\n"
+        "      sys.modules['pydantic'].__file__, sys.modules['numpy'].__file__]))\n"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "MODEL_STORE_URI": str(store),
+        "BANK_ID": "demo",
+        "POWERTOOLS_SERVICE_NAME": "bankreco",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bankreco",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    lines = dict(
+        line.split(" ", 1)
+        for line in result.stdout.splitlines()
+        if line[:6] in {"RESULT", "FILES "}
+    )
+    response = json.loads(lines["RESULT"])
+    assert response["statusCode"] == 200, response
+    body = json.loads(response["body"])
+    assert body["model_version"] == version
+    assert len(body["recommendations"]) == 7
+    files = json.loads(lines["FILES"])
+    assert files[0].startswith(str(FUNCTION_DIR))
+    assert all(f.startswith(str(local_build_over_limit.site)) for f in files[1:]), files
