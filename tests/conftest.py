@@ -18,6 +18,8 @@ BASE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "eu-west-1",
+    # pytest-xdist runs a worker per core: one OpenMP thread each avoids oversubscription.
+    "OMP_NUM_THREADS": "1",
 }
 # Powertools reads these when its objects are created, i.e. when the function is imported,
 # as in Lambda where the environment exists before the code is loaded.
@@ -31,7 +33,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from bankreco import features, service
 from bankreco.catalog import PRODUCT_CODES, PROVINCE_NAMES, SEGMENTS
 from bankreco.cli import LocalContext, load_handler
-from bankreco.manifest import Manifest, sha256
+from bankreco.forest import compile_forest
+from bankreco.manifest import COMPACT_FILE, MODEL_FILE, CompactForm, Manifest, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,29 +72,31 @@ def random_profiles(n: int, rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def make_model(seed: int = 0, n: int = 3000) -> tuple[Manifest, bytes]:
-    """A small real model: HGB on encoded random profiles, labels driven by age and holdings."""
+Artifacts = tuple[Manifest, dict[str, bytes]]
+
+
+def make_model(seed: int = 0, n: int = 3000, compact: bool = True) -> Artifacts:
+    """A small real model and its files, as `train` writes them: an HGB on encoded random
+    profiles (labels driven by age), with its compact form unless `compact` is False."""
     rng = np.random.default_rng(seed)
     profile = random_profiles(n, rng)
     owned = (rng.random((n, len(PRODUCT_CODES))) < 0.1).astype(float)
     X = features.encode(profile, owned)
     pool = np.array(
-        [
-            "ind_recibo_ult1",
-            "ind_nom_pens_ult1",
-            "ind_nomina_ult1",
-            "ind_tjcr_fin_ult1",
-            "ind_cco_fin_ult1",
-            "ind_cno_fin_ult1",
-            "ind_ecue_fin_ult1",
-            "ind_dela_fin_ult1",
-            "ind_reca_fin_ult1",
-        ]
-    )
+        ["ind_recibo_ult1", "ind_nom_pens_ult1", "ind_nomina_ult1", "ind_tjcr_fin_ult1",
+         "ind_cco_fin_ult1", "ind_cno_fin_ult1", "ind_ecue_fin_ult1", "ind_dela_fin_ult1",
+         "ind_reca_fin_ult1"]
+    )  # fmt: skip
     young = profile["age"] < 30
     y = np.where(young & (rng.random(n) < 0.7), "ind_ecue_fin_ult1", rng.choice(pool, n))
-    model = HistGradientBoostingClassifier(max_iter=15 + seed, random_state=seed).fit(X, y)
+    model = HistGradientBoostingClassifier(max_iter=15 + seed, max_depth=4, random_state=seed)
+    model.fit(X, y)
     blob = pickle.dumps(model)
+    files = {MODEL_FILE: blob}
+    form = None
+    if compact:
+        files[COMPACT_FILE] = compile_forest(model).to_bytes()
+        form = CompactForm(sha256=sha256(files[COMPACT_FILE]), bytes=len(files[COMPACT_FILE]))
     manifest = Manifest(
         model_sha256=sha256(blob),
         model_bytes=len(blob),
@@ -100,14 +105,21 @@ def make_model(seed: int = 0, n: int = 3000) -> tuple[Manifest, bytes]:
         features=features.spec(),
         training={"months": ["2016-04-28"], "seed": seed},
         metrics={"map_at_7": 0.03},
+        compact=form,
     )
-    return manifest, blob
+    return manifest, files
 
 
 @pytest.fixture(scope="session")
-def model_artifacts() -> list[tuple[Manifest, bytes]]:
+def model_artifacts() -> list[Artifacts]:
     """Two different small models (two versions of one bank, or two banks)."""
     return [make_model(0), make_model(1)]
+
+
+@pytest.fixture(scope="session")
+def pickle_only_artifacts() -> Artifacts:
+    """A model published without a compact form: served by unpickling scikit-learn."""
+    return make_model(2, compact=False)
 
 
 def api_event(

@@ -76,8 +76,8 @@ class ModelCache:
 
     def _load_version(self, bank: str, pointer: Pointer) -> _Entry:
         started = time.perf_counter()
-        manifest, data = self.registry.fetch(bank, pointer.version)
-        model = LoadedModel.from_bytes(bank, pointer.version, manifest, data)
+        manifest, name, data = self.registry.fetch(bank, pointer.version)
+        model = LoadedModel.from_artifact(bank, pointer.version, manifest, name, data)
         record_load(bank, pointer.version, time.perf_counter() - started)
         return _Entry(model, pointer.etag, self._clock())
 

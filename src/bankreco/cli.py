@@ -121,15 +121,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
+    from bankreco.manifest import read_model_dir
     from bankreco.registry import Registry
     from bankreco.store import open_store
 
-    directory = Path(args.model_dir)
-    manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_text())
-    version = Registry(open_store(_store(args))).publish(
-        args.bank, manifest, (directory / MODEL_FILE).read_bytes()
-    )
+    version = Registry(open_store(_store(args))).publish(args.bank, *read_model_dir(args.model_dir))
     print(version)
     return 0
 

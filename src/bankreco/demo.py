@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from bankreco.cli import EXAMPLES, invoke, quiet_local_run
-from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
+from bankreco.manifest import read_model_dir
 from bankreco.registry import Registry
 from bankreco.store import open_store
 
@@ -35,10 +35,7 @@ def run_demo(workdir: Path, customers: int, seed: int) -> int:
     for name, value in result.map_at_7.items():
         print(f"    MAP@7 {name:<18} {value:.5f}")
     print(f"    report: {write_report(result, model_dir)}")
-    manifest = Manifest.model_validate_json((model_dir / MANIFEST_FILE).read_text())
-    version = Registry(open_store(str(store_dir))).publish(
-        DEMO_BANK, manifest, (model_dir / MODEL_FILE).read_bytes()
-    )
+    version = Registry(open_store(str(store_dir))).publish(DEMO_BANK, *read_model_dir(model_dir))
     print(f"4/5 published {DEMO_BANK}/{version} to {store_dir}")
     os.environ.update({"MODEL_STORE_URI": str(store_dir), "BANK_ID": DEMO_BANK})
     quiet_local_run()

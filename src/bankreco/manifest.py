@@ -6,6 +6,7 @@ import hashlib
 import platform
 from datetime import UTC, datetime
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,7 @@ from bankreco.catalog import PRODUCTS
 from bankreco.errors import IntegrityError
 
 MODEL_FILE = "model.pkl"
+COMPACT_FILE = "model.forest.npz"
 MANIFEST_FILE = "manifest.json"
 
 
@@ -33,6 +35,14 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+class CompactForm(BaseModel):
+    """The numpy-only form of the model (bankreco.forest), served without scikit-learn."""
+
+    file: str = COMPACT_FILE
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(gt=0)
+
+
 class Manifest(BaseModel):
     """The contract between training and serving for one model version."""
 
@@ -49,14 +59,26 @@ class Manifest(BaseModel):
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    compact: CompactForm | None = None
 
-    def verify(self, model: bytes) -> None:
-        """Raise IntegrityError unless `model` is the pickle this manifest describes and
-        serving can read its features and classes."""
-        if len(model) != self.model_bytes or sha256(model) != self.model_sha256:
+    @property
+    def files(self) -> list[str]:
+        """Every artifact file of the version besides the manifest."""
+        return [self.model_file] + ([self.compact.file] if self.compact else [])
+
+    def verify_file(self, name: str, data: bytes) -> None:
+        """Raise IntegrityError unless `data` is the artifact `name` this manifest describes
+        and serving can read the manifest's features and classes."""
+        if name == self.model_file:
+            expected = (self.model_sha256, self.model_bytes)
+        elif self.compact and name == self.compact.file:
+            expected = (self.compact.sha256, self.compact.bytes)
+        else:
+            raise IntegrityError(f"{name} is not an artifact of this manifest")
+        if (sha256(data), len(data)) != expected:
             raise IntegrityError(
-                f"model checksum mismatch: manifest says sha256 {self.model_sha256[:12]}… "
-                f"({self.model_bytes} bytes), got {sha256(model)[:12]}… ({len(model)} bytes)"
+                f"{name} checksum mismatch: manifest says sha256 {expected[0][:12]}… "
+                f"({expected[1]} bytes), got {sha256(data)[:12]}… ({len(data)} bytes)"
             )
         if not features.is_supported(self.features):
             raise IntegrityError(
@@ -66,3 +88,14 @@ class Manifest(BaseModel):
         unknown = [c for c in self.classes if c not in PRODUCTS]
         if unknown:
             raise IntegrityError(f"model classes are not product codes: {unknown[:5]}")
+
+    def verify(self, model: bytes) -> None:
+        """verify_file for the pickle."""
+        self.verify_file(self.model_file, model)
+
+
+def read_model_dir(directory: str | Path) -> tuple[Manifest, dict[str, bytes]]:
+    """A trained model's manifest and artifact files, as `train` wrote them."""
+    root = Path(directory)
+    manifest = Manifest.model_validate_json((root / MANIFEST_FILE).read_text())
+    return manifest, {name: (root / name).read_bytes() for name in manifest.files}

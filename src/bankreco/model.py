@@ -11,6 +11,7 @@ import numpy.typing as npt
 
 from bankreco.catalog import PRODUCT_CODES
 from bankreco.errors import IntegrityError
+from bankreco.forest import CompiledForest
 from bankreco.manifest import Manifest
 
 
@@ -35,12 +36,18 @@ class LoadedModel:
         self._columns = np.array([PRODUCT_CODES.index(c) for c in classes], dtype=np.intp)
 
     @classmethod
-    def from_bytes(cls, bank: str, version: str, manifest: Manifest, data: bytes) -> LoadedModel:
-        """Unpickle `data`, which the caller has verified against `manifest`."""
+    def from_artifact(
+        cls, bank: str, version: str, manifest: Manifest, name: str, data: bytes
+    ) -> LoadedModel:
+        """Load artifact `name` (verified by the caller against `manifest`): the compact
+        form with numpy alone, or the pickle with whatever its estimator imports."""
         try:
-            estimator = pickle.loads(data)
-        except Exception as exc:  # any unpickling failure means an unusable artifact
-            raise IntegrityError(f"{bank}/{version}: cannot unpickle model: {exc}") from exc
+            if manifest.compact and name == manifest.compact.file:
+                estimator: Any = CompiledForest.from_bytes(data)
+            else:
+                estimator = pickle.loads(data)  # checksum verified by the registry
+        except Exception as exc:  # any loading failure means an unusable artifact
+            raise IntegrityError(f"{bank}/{version}: cannot load {name}: {exc}") from exc
         return cls(bank, version, manifest, estimator, len(data))
 
     def probabilities(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -20,7 +20,7 @@ from bankreco.errors import (
     StoreError,
     UnknownBank,
 )
-from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest, sha256
+from bankreco.manifest import MANIFEST_FILE, Manifest, sha256
 from bankreco.schemas import BANK_PATTERN
 from bankreco.store import ModelStore
 
@@ -79,40 +79,45 @@ class Registry:
             raise IntegrityError(f"{key} is not a valid pointer") from exc
         return Pointer(_check_version(version), blob.etag)
 
-    def fetch(self, bank: str, version: str) -> tuple[Manifest, bytes]:
-        """A version's manifest and pickle, verified against each other."""
+    def fetch(self, bank: str, version: str, compact: bool = True) -> tuple[Manifest, str, bytes]:
+        """A version's manifest and the artifact to serve (its compact form when it has one,
+        else the pickle), verified against each other."""
         _check_version(version)
-        try:
-            return self._fetch(bank, version)
-        except ObjectNotFound as exc:
-            raise IntegrityError(f"{bank}/{version} is incomplete in the store: {exc}") from exc
-
-    def _fetch(self, bank: str, version: str) -> tuple[Manifest, bytes]:
         try:
             manifest = Manifest.model_validate_json(
                 self._bytes(self._version_key(bank, version, MANIFEST_FILE))
             )
+            name = manifest.compact.file if compact and manifest.compact else manifest.model_file
+            data = self._bytes(self._version_key(bank, version, name))
         except ValidationError as exc:
             raise IntegrityError(f"manifest of {bank}/{version} is invalid: {exc}") from exc
-        model = self._bytes(self._version_key(bank, version, manifest.model_file))
-        manifest.verify(model)
-        return manifest, model
+        except ObjectNotFound as exc:
+            raise IntegrityError(f"{bank}/{version} is incomplete in the store: {exc}") from exc
+        manifest.verify_file(name, data)
+        return manifest, name, data
 
-    def publish(self, bank: str, manifest: Manifest, model: bytes) -> str:
+    def publish(self, bank: str, manifest: Manifest, files: dict[str, bytes]) -> str:
         """Upload a new immutable version, read it back, then make it current."""
-        manifest.verify(model)
+        if sorted(files) != sorted(manifest.files):
+            raise IntegrityError(f"expected the files {manifest.files}, got {sorted(files)}")
+        for name, data in files.items():
+            manifest.verify_file(name, data)
+        model = files[manifest.model_file]
         version = f"v{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')[:-3]}Z-{sha256(model)[:8]}"
         prefix = f"{check_bank(bank)}/versions/{version}/"
         if self.store.list(prefix):
             raise IntegrityError(f"version {version} already exists for {bank}")
-        self.store.write(prefix + MODEL_FILE, model)
+        for name, data in files.items():
+            self.store.write(prefix + name, data)
         self.store.write(prefix + MANIFEST_FILE, manifest.model_dump_json(indent=2).encode())
         self.set_current(bank, version)  # reads the version back and verifies it first
         return version
 
     def set_current(self, bank: str, version: str) -> None:
         """Serve `version` (it must exist and verify): publishing's last step, and rollback."""
-        self.fetch(bank, version)
+        manifest, _, _ = self.fetch(bank, version, compact=False)
+        if manifest.compact:
+            self.fetch(bank, version, compact=True)
         body = {"version": version, "updated_at": datetime.now(UTC).isoformat()}
         self.store.write(f"{check_bank(bank)}/{POINTER_FILE}", json.dumps(body).encode())
 

@@ -15,7 +15,7 @@ from bankreco.registry import Registry
 from bankreco.store.local import LocalStore
 from tests.conftest import ROOT, Handler, api_event, example_body
 
-Artifacts = list[tuple[Manifest, bytes]]
+Artifacts = list[tuple[Manifest, dict[str, bytes]]]
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from bankreco.service import get_recommender
 from tests.conftest import Handler, api_event, example_body
 from tests.integration.proxy import FaultyProxy
 
-Artifacts = list[tuple[Manifest, bytes]]
+Artifacts = list[tuple[Manifest, dict[str, bytes]]]
 
 
 def recommend(invoke: Handler, **extra: object) -> tuple[int, dict[str, object]]:
@@ -91,10 +91,11 @@ def test_store_failure_without_cache_is_a_clear_503(
 
 
 def _corrupt(registry: Registry, bank: str, version: str) -> None:
-    uri = registry.store.uri.removeprefix("s3://")
-    bucket, prefix = uri.split("/", 1)
-    key = f"{prefix}/{bank}/versions/{version}/model.pkl"
-    boto3.client("s3", endpoint_url=None).put_object(Bucket=bucket, Key=key, Body=b"\x80evil")
+    """Overwrite every artifact of a version behind the registry's back."""
+    bucket, prefix = registry.store.uri.removeprefix("s3://").split("/", 1)
+    for name in ("model.pkl", "model.forest.npz"):
+        key = f"{prefix}/{bank}/versions/{version}/{name}"
+        boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"\x80evil")
 
 
 def test_corrupted_new_version_is_refused_and_the_old_one_kept(

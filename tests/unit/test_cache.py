@@ -10,12 +10,14 @@ import pytest
 
 from bankreco.cache import ModelCache
 from bankreco.errors import IntegrityError, ModelNotPublished, StoreError
+from bankreco.forest import CompiledForest
 from bankreco.manifest import Manifest
 from bankreco.registry import Registry
 from bankreco.store import Blob
 from bankreco.store.local import LocalStore
 
-Artifacts = list[tuple[Manifest, bytes]]
+Artifact = tuple[Manifest, dict[str, bytes]]
+Artifacts = list[Artifact]
 
 
 class CountingStore(LocalStore):
@@ -83,7 +85,7 @@ def test_new_version_swaps_and_a_bad_one_is_refused(
     clock.now = 2
     assert cache.get("alpha").version == second
     third = registry.publish("alpha", *model_artifacts[0])
-    store.write(f"alpha/versions/{third}/model.pkl", b"tampered")
+    store.write(f"alpha/versions/{third}/model.forest.npz", b"tampered")
     clock.now = 4
     assert cache.get("alpha").version == second  # failed check: keep the last good one
     assert first != second
@@ -109,7 +111,8 @@ def test_missing_and_corrupted_models_raise_clear_errors(
     with pytest.raises(ModelNotPublished):
         cache.get("alpha")
     version = Registry(store).publish("alpha", *model_artifacts[0])
-    store.write(f"alpha/versions/{version}/model.pkl", b"\x80\x04junk")
+    for name in model_artifacts[0][1]:
+        store.write(f"alpha/versions/{version}/{name}", b"\x80\x04junk")
     with pytest.raises(IntegrityError, match="checksum"):
         cache.get("alpha")
     assert cache.cached() == {}
@@ -121,7 +124,7 @@ def test_least_recently_used_bank_is_evicted_by_bytes(
     registry = Registry(store)
     for bank in ("a", "b", "c"):
         registry.publish(bank, *model_artifacts[0])
-    size = model_artifacts[0][0].model_bytes
+    size = len(model_artifacts[0][1]["model.forest.npz"])
     cache = make_cache(store, Clock(), max_bytes=2 * size)
     cache.get("a")
     cache.get("b")
@@ -143,3 +146,18 @@ def test_concurrent_first_requests_load_once(
     for thread in threads:
         thread.join()
     assert len(store.reads) == 3
+
+
+def test_compact_form_is_served_without_unpickling_and_pickles_still_work(
+    store: CountingStore, model_artifacts: Artifacts, pickle_only_artifacts: Artifact
+) -> None:
+    registry = Registry(store)
+    registry.publish("fast", *model_artifacts[0])
+    registry.publish("generic", *pickle_only_artifacts)
+    cache = make_cache(store, Clock())
+    store.reads.clear()
+    fast = cache.get("fast")
+    assert type(fast.estimator) is CompiledForest
+    assert not any(key.endswith("model.pkl") for key in store.reads)
+    generic = cache.get("generic")
+    assert type(generic.estimator).__name__ == "HistGradientBoostingClassifier"

@@ -12,7 +12,7 @@ from bankreco.manifest import Manifest
 from bankreco.registry import Registry
 from bankreco.store.local import LocalStore
 
-Artifacts = list[tuple[Manifest, bytes]]
+Artifacts = list[tuple[Manifest, dict[str, bytes]]]
 
 
 @pytest.fixture
@@ -23,10 +23,12 @@ def registry(tmp_path: Path) -> Registry:
 def test_publish_writes_the_layout_and_moves_the_pointer(
     registry: Registry, model_artifacts: Artifacts, tmp_path: Path
 ) -> None:
-    manifest, blob = model_artifacts[0]
-    version = registry.publish("alpha", manifest, blob)
+    manifest, files = model_artifacts[0]
+    version = registry.publish("alpha", manifest, files)
     root = tmp_path / "models" / "alpha"
-    assert (root / "versions" / version / "model.pkl").read_bytes() == blob
+    for name, data in files.items():
+        assert (root / "versions" / version / name).read_bytes() == data
+    assert sorted(files) == ["model.forest.npz", "model.pkl"]
     stored = json.loads((root / "versions" / version / "manifest.json").read_text())
     assert stored["model_sha256"] == manifest.model_sha256
     assert json.loads((root / "current.json").read_text())["version"] == version
@@ -46,29 +48,34 @@ def test_versions_are_immutable_and_listed_with_rollback(
     pointer = registry.read_pointer("alpha")
     assert pointer is not None
     assert pointer.version == first
-    _, blob = registry.fetch("alpha", second)
-    assert blob == model_artifacts[1][1]
+    _, name, data = registry.fetch("alpha", second)
+    assert (name, data) == ("model.forest.npz", model_artifacts[1][1]["model.forest.npz"])
+    _, name, data = registry.fetch("alpha", second, compact=False)
+    assert (name, data) == ("model.pkl", model_artifacts[1][1]["model.pkl"])
 
 
 def test_publish_refuses_a_pickle_that_does_not_match(
     registry: Registry, model_artifacts: Artifacts
 ) -> None:
-    manifest, blob = model_artifacts[0]
-    with pytest.raises(IntegrityError, match="checksum"):
-        registry.publish("alpha", manifest, blob + b"x")
+    manifest, files = model_artifacts[0]
+    for name in files:
+        with pytest.raises(IntegrityError, match="checksum"):
+            registry.publish("alpha", manifest, {**files, name: files[name] + b"x"})
+    with pytest.raises(IntegrityError, match="expected the files"):
+        registry.publish("alpha", manifest, {"model.pkl": files["model.pkl"]})
     assert registry.versions("alpha") == []
 
 
 def test_publish_refuses_an_unreadable_feature_spec(
     registry: Registry, model_artifacts: Artifacts
 ) -> None:
-    manifest, blob = model_artifacts[0]
+    manifest, files = model_artifacts[0]
     other = manifest.model_copy(update={"features": {**manifest.features, "sha256": "0" * 64}})
     with pytest.raises(IntegrityError, match="feature spec"):
-        registry.publish("alpha", other, blob)
+        registry.publish("alpha", other, files)
     wrong = manifest.model_copy(update={"classes": ["ind_bogus"]})
     with pytest.raises(IntegrityError, match="product codes"):
-        registry.publish("alpha", wrong, blob)
+        registry.publish("alpha", wrong, files)
 
 
 @pytest.mark.parametrize("bank", ["../etc", "Alpha", "", "a/b", "a" * 64, "-x"])

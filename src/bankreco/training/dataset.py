@@ -39,7 +39,9 @@ class MonthPair:
 
     def encode(self, with_products: bool = True) -> FloatArray:
         """Features of every customer; without products, holdings read as a constant 0."""
-        owned = np.nan_to_num(self.owned_before) if with_products else np.zeros_like(self.owned_before)
+        owned = (
+            np.nan_to_num(self.owned_before) if with_products else np.zeros_like(self.owned_before)
+        )
         return features.encode(self.profile, owned)
 
 

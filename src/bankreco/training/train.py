@@ -14,7 +14,15 @@ from tqdm import tqdm
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
 from bankreco.data.reader import list_months, read_snapshots
-from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest, sha256
+from bankreco.forest import compile_forest
+from bankreco.manifest import (
+    COMPACT_FILE,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    CompactForm,
+    Manifest,
+    sha256,
+)
 from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
 from bankreco.training.metrics import map_at_k, perfect_map
 
@@ -31,6 +39,7 @@ class TrainConfig:
     max_iter: int = 100
     learning_rate: float = 0.1
     max_leaf_nodes: int = 15
+    max_depth: int = 4  # shallow trees have a compact form (bankreco.forest)
     seed: int = 0
 
 
@@ -56,6 +65,7 @@ def fit(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> HistGradientBoosti
         max_iter=config.max_iter,
         learning_rate=config.learning_rate,
         max_leaf_nodes=config.max_leaf_nodes,
+        max_depth=config.max_depth,
         l2_regularization=1.0,
         early_stopping=len(y) > 10_000,
         validation_fraction=0.1,
@@ -117,6 +127,7 @@ def train(
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    compact = compile_forest(model).to_bytes()
     manifest = Manifest(
         model_sha256=sha256(blob),
         model_bytes=len(blob),
@@ -134,8 +145,10 @@ def train(
             "mask_fraction": MASK_FRACTION,
         },
         metrics=metrics,
+        compact=CompactForm(sha256=sha256(compact), bytes=len(compact)),
     )
     (out_dir / MODEL_FILE).write_bytes(blob)
+    (out_dir / COMPACT_FILE).write_bytes(compact)
     (out_dir / BASELINE_FILE).write_bytes(pickle.dumps(baseline, protocol=pickle.HIGHEST_PROTOCOL))
     (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2))
     return manifest
