@@ -58,10 +58,7 @@ FloatMatrix = npt.NDArray[np.float64]
 
 
 def _lookup(values: Sequence[Any] | npt.NDArray[Any], codes: Mapping[str, int]) -> FloatMatrix:
-    array = np.asarray(values, dtype=object)
-    uniques, inverse = np.unique(array.astype(str), return_inverse=True)
-    mapped = np.array([codes.get(u, np.nan) for u in uniques], dtype=np.float64)
-    return mapped[inverse.reshape(-1)]
+    return np.fromiter((codes.get(v, np.nan) for v in values), dtype=np.float64, count=len(values))
 
 
 def _numeric(values: Sequence[Any] | npt.NDArray[Any]) -> FloatMatrix:
@@ -85,9 +82,14 @@ def encode(
         if name in CATEGORIES:
             out[:, column] = _lookup(profile[name], CATEGORIES[name])
         elif name == "foreign":
-            country = np.asarray(profile["pais_residencia"], dtype=object).astype(str)
-            known = np.array([len(c) == 2 for c in country], dtype=bool)
-            out[:, column] = np.where(known, (country != HOME_COUNTRY).astype(np.float64), np.nan)
+            out[:, column] = np.fromiter(
+                (
+                    float(c != HOME_COUNTRY) if isinstance(c, str) and len(c) == 2 else np.nan
+                    for c in profile["pais_residencia"]
+                ),
+                dtype=np.float64,
+                count=n,
+            )
         else:
             out[:, column] = _numeric(profile[name])
     if owned is not None:
