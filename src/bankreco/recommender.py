@@ -99,9 +99,8 @@ class Recommender:
         self, bank: str, profiles: Sequence[CustomerProfile]
     ) -> list[RecommendationResponse]:
         model = self.cache.get(bank)
-        columns = {name: [getattr(p, name) for p in profiles] for name in features.RAW_FIELDS}
         owned = _owned_matrix(profiles)
-        scores = model.probabilities(features.encode(columns, owned))
+        scores = model.probabilities(encode_profiles(profiles, owned))
         held = np.nan_to_num(owned, nan=0.0) > 0 if owned is not None else None
         if held is not None:
             scores[held] = -1.0
@@ -125,6 +124,14 @@ class Recommender:
                 )
             )
         return answers
+
+
+def encode_profiles(
+    profiles: Sequence[CustomerProfile], owned: np.ndarray | None = None
+) -> np.ndarray:
+    """The model's features for validated API profiles (the same encoding training uses)."""
+    columns = {name: [getattr(p, name) for p in profiles] for name in features.RAW_FIELDS}
+    return features.encode(columns, owned)
 
 
 def _owned_matrix(profiles: Sequence[CustomerProfile]) -> np.ndarray | None:

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final, Literal, cast
+from typing import IO, Any, Final, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -94,7 +94,7 @@ def read_snapshots(
     ``months`` are ISO dates (``2016-05-28``) or months (``2016-05``), matched by year and month
     against ``fecha_dato`` in either ISO or spreadsheet (``5/28/2016``) form; None keeps all.
     The frame has ``fecha_dato`` (category of ISO dates), ``ncodpers`` (int64), the nine model
-    profile fields (category or float32, NaN when missing or invalid; a profile column absent
+    profile fields (category, float32 or for renta float64, NaN when missing or invalid; a profile column absent
     from the file is all NaN, with a warning) and the product flags present in the file (float32
     0/1). ``rows_read`` counts every data row of the file, whatever its month.
 
@@ -259,8 +259,11 @@ def _clean_chunk(
     return pd.DataFrame(columns)
 
 
-def _clean_profile(name: str, values: pd.Series) -> pd.Categorical[str] | npt.NDArray[np.float32]:
-    """One model profile column, cleaned to its canonical category or float32 values."""
+def _clean_profile(
+    name: str, values: pd.Series
+) -> pd.Categorical[str] | npt.NDArray[np.float32] | npt.NDArray[np.float64]:
+    """One model profile column, cleaned to its canonical category or numbers (float32; renta
+    float64, so it encodes exactly as the API's float does)."""
     if name == "sexo":
         return _categorical(values, _member(SEXES), SEXES)
     if name == "tiprel_1mes":
@@ -273,18 +276,20 @@ def _clean_profile(name: str, values: pd.Series) -> pd.Categorical[str] | npt.ND
         return _categorical(values, _country, None)
     if name == "ind_actividad_cliente":
         return _flag(values)
+    if name == "renta":
+        return _number(values, np.float64)
     numbers = _number(values)
     if name == "antiguedad":
         numbers[numbers < 0] = np.nan  # includes the -999999 sentinel
     return numbers
 
 
-def _number(values: pd.Series) -> npt.NDArray[np.float32]:
-    """Values as float32; blank, NA, non-numeric and non-finite become NaN."""
+def _number(values: pd.Series, dtype: type[np.floating[Any]] = np.float32) -> npt.NDArray[Any]:
+    """Values as `dtype`; blank, NA, non-numeric and non-finite become NaN."""
     codes, uniques = pd.factorize(values)  # parse each distinct spelling once
     parsed = pd.to_numeric(pd.Series(uniques), errors="coerce").to_numpy(np.float64, copy=True)
     parsed[~np.isfinite(parsed)] = np.nan
-    return np.append(parsed, np.nan).astype(np.float32)[codes]
+    return np.append(parsed, np.nan).astype(dtype)[codes]
 
 
 def _flag(values: pd.Series) -> npt.NDArray[np.float32]:
