@@ -14,8 +14,9 @@ from bankreco.schemas import CustomerProfile
 from bankreco.training.dataset import month_pair
 
 ROW = {
-    "ind_empleado": "N", "pais_residencia": "ES", "sexo": "V", "age": " 56", "fecha_alta": "1995-01-16",
-    "ind_nuevo": "0", "antiguedad": "    256", "indrel": "1", "ult_fec_cli_1t": "", "indrel_1mes": "1.0",
+    "ind_empleado": "N", "pais_residencia": "ES", "sexo": "V", "age": " 56",
+    "fecha_alta": "1995-01-16", "ind_nuevo": "0", "antiguedad": "    256", "indrel": "1",
+    "ult_fec_cli_1t": "", "indrel_1mes": "1.0",
     "tiprel_1mes": "A", "indresi": "S", "indext": "N", "conyuemp": "N", "canal_entrada": "KAT",
     "indfall": "N", "tipodom": "1", "cod_prov": "15.0", "nomprov": '"CORUÑA, A"',
     "ind_actividad_cliente": "1", "renta": "  326124.90", "segmento": "01 - TOP",
