@@ -41,7 +41,10 @@ def test_published_model_answers_the_three_examples_through_s3(
     invoke: Handler,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["publish", str(trained_bank.model_dir), "--bank", "demo", "--store", s3_store_uri]) == 0
+    assert (
+        main(["publish", str(trained_bank.model_dir), "--bank", "demo", "--store", s3_store_uri])
+        == 0
+    )
     version = capsys.readouterr().out.strip()
     assert Registry(open_store(s3_store_uri)).versions("demo") == [version]
     monkeypatch.setenv("MODEL_STORE_URI", s3_store_uri)
@@ -58,17 +61,27 @@ def test_published_model_answers_the_three_examples_through_s3(
     assert len(legacy["Predictions"].split()) == 7
 
 
-def test_cli_evaluate_json_and_report(trained_bank: TrainedBank, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_evaluate_json_and_report(
+    trained_bank: TrainedBank, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["evaluate", "--data", str(trained_bank.data), "--model", str(trained_bank.model_dir)]
     assert main([*args, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert set(result["map_at_7"]) == {"model", "popularity", "demographics_only", "oracle", "perfect"}
+    assert set(result["map_at_7"]) == {
+        "model",
+        "popularity",
+        "demographics_only",
+        "oracle",
+        "perfect",
+    }
     report = trained_bank.model_dir / "report"
     for name in ("report.md", "map_at_7.png", "per_product.png", "calibration.png"):
         assert (report / name).stat().st_size > 0
 
 
-def test_cli_versions_and_rollback(trained_bank: TrainedBank, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_versions_and_rollback(
+    trained_bank: TrainedBank, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     store = str(tmp_path / "store")
     publish = ["publish", str(trained_bank.model_dir), "--bank", "beta", "--store", store]
     assert main(publish) == 0
