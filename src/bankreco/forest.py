@@ -9,7 +9,7 @@ probabilities: the same thresholds, the same missing-value directions, the same 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
@@ -17,15 +17,20 @@ import numpy.typing as npt
 
 MAX_DEPTH: Final = 8
 FORMAT: Final = 1
+CHUNK: Final = 128  # rows walked together: keeps the (rows, trees) arrays in cache
 
 
 class NotCompilable(ValueError):
     """The estimator has no compact form (another estimator, categorical splits, too deep)."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class CompiledForest:
-    """Trees of depth `depth` as arrays; tree t adds to the raw score of class `tree_class[t]`."""
+    """Trees of depth `depth` as arrays; tree t adds to the raw score of class `tree_class[t]`.
+
+    Many nodes share a test (feature, threshold, missing direction): each distinct test is
+    evaluated once per row, and the walk then only looks results up.
+    """
 
     classes: npt.NDArray[np.str_]
     baseline: npt.NDArray[np.float64]  # (K,)
@@ -34,6 +39,29 @@ class CompiledForest:
     nan_left: npt.NDArray[np.bool_]  # (T, 2**depth - 1)
     leaf: npt.NDArray[np.float64]  # (T, 2**depth)
     tree_class: npt.NDArray[np.intp]  # (T,)
+    _test_feature: npt.NDArray[np.intp] = field(init=False, repr=False)
+    _test_threshold: npt.NDArray[np.float64] = field(init=False, repr=False)
+    _test_nan_right: npt.NDArray[np.bool_] = field(init=False, repr=False)
+    _node_test: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T * internal,)
+    _by_class: npt.NDArray[np.float64] = field(init=False, repr=False)  # (T, K)
+
+    def __post_init__(self) -> None:
+        trees = len(self.tree_class)
+        tests = np.stack(
+            [
+                self.feature.ravel().astype(np.float64),
+                self.threshold.ravel(),
+                (~self.nan_left.ravel()).astype(np.float64),
+            ],
+            axis=1,
+        )
+        unique, self._node_test = np.unique(tests, axis=0, return_inverse=True)
+        self._node_test = self._node_test.ravel().astype(np.intp)
+        self._test_feature = unique[:, 0].astype(np.intp)
+        self._test_threshold = unique[:, 1]
+        self._test_nan_right = unique[:, 2].astype(bool)
+        self._by_class = np.zeros((trees, len(self.baseline)))
+        self._by_class[np.arange(trees), self.tree_class] = 1.0
 
     @property
     def depth(self) -> int:
@@ -46,25 +74,24 @@ class CompiledForest:
 
     def raw(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Raw scores (n, K): baseline plus the leaf values each row reaches."""
+        if len(X) <= CHUNK:
+            return self._raw(X)
+        return np.vstack([self._raw(X[i : i + CHUNK]) for i in range(0, len(X), CHUNK)])
+
+    def _raw(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         n, trees = len(X), len(self.tree_class)
-        internal = self.feature.shape[1]
-        offsets = np.arange(trees, dtype=np.intp) * internal
-        feature, threshold = self.feature.ravel(), self.threshold.ravel()
-        go_right_if_nan = ~self.nan_left.ravel()
-        has_nan = bool(np.isnan(X).any())
-        node = np.zeros((n, trees), dtype=np.intp)
-        for _ in range(self.depth):
-            flat = node + offsets
-            x = np.take_along_axis(X, feature[flat], axis=1)
-            right = x > threshold[flat]
-            if has_nan:
-                right |= np.isnan(x) & go_right_if_nan[flat]
-            node = 2 * node + 1 + right
-        leaves = self.leaf.shape[1]
-        values = self.leaf.ravel()[node - internal + np.arange(trees) * leaves]
-        by_class = np.zeros((trees, len(self.baseline)))
-        by_class[np.arange(trees), self.tree_class] = 1.0
-        raw: npt.NDArray[np.float64] = values @ by_class + self.baseline
+        internal, leaves = self.feature.shape[1], self.leaf.shape[1]
+        values = X[:, self._test_feature]
+        right = values > self._test_threshold  # (n, tests): NaN compares False
+        right |= np.isnan(values) & self._test_nan_right
+        flat_right = right.ravel()
+        row_start = (np.arange(n) * right.shape[1])[:, None]
+        tree_start = np.arange(trees) * internal
+        node = 1 + right[:, self._node_test[tree_start]]  # level 0: every row at the root
+        for _ in range(1, self.depth):
+            node = 2 * node + 1 + flat_right[row_start + self._node_test[node + tree_start]]
+        reached = self.leaf.ravel()[node - internal + np.arange(trees) * leaves]
+        raw: npt.NDArray[np.float64] = reached @ self._by_class + self.baseline
         return raw
 
     def predict_proba(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
