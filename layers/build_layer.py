@@ -123,6 +123,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="top-level runtime packages (default: %(default)s)",
     )
     parser.add_argument(
+        "--omit",
+        action="append",
+        default=[],
+        metavar="DIST",
+        help="a distribution another layer provides (e.g. numpy for the sklearn layer); repeatable",
+    )
+    parser.add_argument(
+        "--without-project",
+        action="store_true",
+        help="leave the bankreco package out (for a dependency-only layer)",
+    )
+    parser.add_argument(
         "--local",
         action="store_true",
         help="build for the running interpreter instead of Lambda (cp312, manylinux aarch64)",
@@ -342,9 +354,10 @@ def _remove_path(path: Path) -> None:
         path.unlink()
 
 
-def remove_runtime_provided(site: Path) -> list[str]:
-    """Delete the distributions the Lambda runtime ships; returns what was removed."""
-    wanted = {canonical(name) for name in RUNTIME_PROVIDED}
+def remove_runtime_provided(site: Path, omit: Sequence[str] = ()) -> list[str]:
+    """Delete the distributions the Lambda runtime (or, `omit`, another layer) ships; returns
+    what was removed."""
+    wanted = {canonical(name) for name in [*RUNTIME_PROVIDED, *omit]}
     root = site.resolve()
     removed: list[str] = []
     for dist_info in sorted(site.glob("*.dist-info")):
@@ -475,10 +488,13 @@ def build(args: argparse.Namespace) -> int:
             platforms=platforms,
         )
     _remove_path(site / "bin")
-    install_project(site, repo_root)
+    if not args.without_project:
+        install_project(site, repo_root)
 
-    removed = remove_runtime_provided(site)
-    print("removed (provided by the Lambda runtime): " + (", ".join(removed) or "nothing"))
+    removed = remove_runtime_provided(site, args.omit)
+    print(
+        "removed (provided by the runtime or another layer): " + (", ".join(removed) or "nothing")
+    )
     freed = slim(site)
     print(f"slimmed: {freed / MB:.2f} MB of tests, caches and sources removed")
 

@@ -57,7 +57,7 @@ def test_default_environment(config: dict[str, Any], template: dict[str, Any]) -
     assert "parameters" in default["global"]
     assert default["validate"]["parameters"]["lint"] is True
     build = default["build"]["parameters"]
-    assert build["cached"] is True
+    assert build["cached"] is False  # SAM would not see changes to src/ or the lock
     assert build["parallel"] is True
     deploy = default["deploy"]["parameters"]
     assert deploy["stack_name"] == "bankreco-demo"
@@ -89,7 +89,7 @@ def test_bank_environment(config: dict[str, Any], template: dict[str, Any], env:
     ):
         assert name in params, f"{env}: {name} not overridden"
     check_against_template(params, template)
-    assert config[env]["build"]["parameters"]["cached"] is True
+    assert config[env]["build"]["parameters"]["cached"] is False
 
 
 def test_each_environment_has_its_own_stack(config: dict[str, Any]) -> None:

@@ -89,7 +89,10 @@ def test_predict_function(template: dict[str, Any], root: Path) -> None:
     props = function["Properties"]
     assert props["CodeUri"].rstrip("/") == "functions/predict"
     assert props["Handler"] == "app.lambda_handler"
-    assert props["Layers"] == [{"Ref": "BankrecoLayer"}]
+    assert props["Layers"] == [
+        {"Ref": "BankrecoLayer"},
+        {"Fn::If": ["ServesAnyEstimator", {"Ref": "SklearnLayer"}, {"Ref": "AWS::NoValue"}]},
+    ]
     env = props["Environment"]["Variables"]
     assert env["MODEL_STORE_URI"] == {"Fn::Sub": "s3://${ModelBucket}/${ModelPrefix}"}
     assert env["BANK_ID"] == {"Ref": "BankId"}
@@ -165,8 +168,9 @@ def test_s3_access_only_under_the_banks_prefix(template: dict[str, Any]) -> None
     assert not [a for a in others if "*" in a]
 
 
-def test_layer(template: dict[str, Any], root: Path) -> None:
-    layer = template["Resources"]["BankrecoLayer"]
+@pytest.mark.parametrize("name", ["BankrecoLayer", "SklearnLayer"])
+def test_layer(template: dict[str, Any], root: Path, name: str) -> None:
+    layer = template["Resources"][name]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Metadata"]["BuildMethod"] == "makefile"
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"
@@ -177,7 +181,12 @@ def test_layer(template: dict[str, Any], root: Path) -> None:
     content = root / props["ContentUri"]
     assert content.resolve() != root, "ContentUri '.' would copy the whole repo (and .venv)"
     makefile = (content / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^build-BankrecoLayer:", makefile, re.MULTILINE)
+    assert re.search(rf"^build-{name}:", makefile, re.MULTILINE)
+
+
+def test_sklearn_layer_is_optional(template: dict[str, Any]) -> None:
+    assert template["Resources"]["SklearnLayer"]["Condition"] == "ServesAnyEstimator"
+    assert template["Parameters"]["ServeAnyEstimator"]["Default"] == "false"
 
 
 def test_outputs(template: dict[str, Any]) -> None:
