@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from snapshot_restore_py import register_after_restore  # the Lambda runtime provides it
 
 from bankreco.observability import logger, metrics, tracer
 from bankreco.responses import error_response, parse_body
@@ -20,7 +21,7 @@ from bankreco.schemas import (
     ModelInfo,
     RecommendationResponse,
 )
-from bankreco.service import get_recommender
+from bankreco.service import get_recommender, initialize, renew_after_restore
 
 ERRORS: dict[int, OpenAPIResponse] = {
     code: {"description": text, "content": {"application/json": {"model": ErrorResponse}}}
@@ -31,6 +32,9 @@ ERRORS: dict[int, OpenAPIResponse] = {
         503: "No model published for the bank, or the store is down.",
     }.items()
 }
+
+initialize()  # in the init phase: before the first request, and before a SnapStart snapshot
+register_after_restore(renew_after_restore)
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_body)
 app.enable_swagger(path="/swagger", title="bankreco", version="1.0.0")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import random
 from functools import cache
 
 from bankreco.cache import ModelCache
+from bankreco.errors import BankrecoError
+from bankreco.observability import logger
 from bankreco.recommender import Recommender
 from bankreco.registry import Registry
 from bankreco.settings import get_settings
@@ -18,6 +22,27 @@ def get_recommender() -> Recommender:
     registry = Registry(open_store(settings.model_store_uri, settings))
     cache_ = ModelCache(registry, settings.model_ttl_seconds, settings.model_cache_max_bytes)
     return Recommender(settings, cache_)
+
+
+def initialize() -> None:
+    """Init-phase work (full CPU, before any request or SnapStart snapshot): the settings, the
+    store client and, with PRELOAD_MODEL, the stage's own model. Never raises: a missing model
+    is the first request's clear 503, not a failed init."""
+    recommender = get_recommender()
+    if not recommender.settings.preload_model:
+        return
+    try:
+        recommender.cache.get(recommender.settings.bank_id)
+    except BankrecoError as exc:
+        logger.warning("model not preloaded", extra={"reason": str(exc)})
+
+
+def renew_after_restore() -> None:
+    """After a SnapStart restore: new S3 connections and fresh random state; the models stay."""
+    recommender = get_recommender()
+    settings = recommender.settings
+    recommender.cache.registry.store = open_store(settings.model_store_uri, settings)
+    random.seed(os.urandom(16))
 
 
 def reset() -> None:

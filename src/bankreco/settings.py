@@ -26,6 +26,7 @@ class Settings(BaseModel):
     model_ttl_seconds: float = Field(default=60.0, ge=0)
     model_cache_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    preload_model: bool = False  # load the stage's model in the init phase (before a snapshot)
     s3_connect_timeout: float = Field(default=2.0, gt=0)
     s3_read_timeout: float = Field(default=10.0, gt=0)
     s3_max_attempts: int = Field(default=3, ge=1)

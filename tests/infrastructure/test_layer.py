@@ -239,7 +239,7 @@ def test_local_build_imports(local_build_over_limit: Build, tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def lambda_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """What the Lambda Python runtime ships besides the standard library: boto3 and its
-    dependencies, at the lock's pins (the layer leaves them out)."""
+    dependencies and snapshot_restore_py, at the lock's pins (the layer leaves them out)."""
     target = tmp_path_factory.mktemp("runtime")
     subprocess.run(
         [
@@ -254,6 +254,7 @@ def lambda_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "-c",
             str(ROOT / "requirements.lock"),
             "boto3",
+            "snapshot-restore-py",
         ],
         check=True,
         timeout=TIMEOUT,

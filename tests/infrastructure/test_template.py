@@ -199,3 +199,11 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert outputs["ApiKeyId"]["Value"] == {"Ref": "BankrecoApiApiKey"}
     assert outputs["FunctionName"]["Value"] == {"Ref": "PredictFunction"}
     assert outputs["LayerArn"]["Value"] == {"Ref": "BankrecoLayer"}
+
+
+def test_init_phase_preloads_and_snapstart_is_an_option(template: dict[str, Any]) -> None:
+    props = template["Resources"]["PredictFunction"]["Properties"]
+    assert props["Environment"]["Variables"]["PRELOAD_MODEL"] == "true"
+    assert props["AutoPublishAlias"] == "live"
+    assert props["SnapStart"]["ApplyOn"] == {"Fn::If": ["SnapStartOn", "PublishedVersions", "None"]}
+    assert template["Parameters"]["SnapStart"]["Default"] == "false"

@@ -94,8 +94,8 @@ def read_snapshots(
     ``months`` are ISO dates (``2016-05-28``) or months (``2016-05``), matched by year and month
     against ``fecha_dato`` in either ISO or spreadsheet (``5/28/2016``) form; None keeps all.
     The frame has ``fecha_dato`` (category of ISO dates), ``ncodpers`` (int64), the nine model
-    profile fields (category, float32 or for renta float64, NaN when missing or invalid; a profile column absent
-    from the file is all NaN, with a warning) and the product flags present in the file (float32
+    profile fields (category, float32, or float64 for renta; NaN when missing or invalid; a
+    profile column absent from the file is all NaN, with a warning) and the product flags present in the file (float32
     0/1). ``rows_read`` counts every data row of the file, whatever its month.
 
     Raises ValueError when the file is empty, is not a CSV, or lacks fecha_dato/ncodpers.

@@ -1,0 +1,56 @@
+"""Work done in the init phase, and SnapStart's after-restore hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bankreco.manifest import Manifest
+from bankreco.registry import Registry
+from bankreco.service import get_recommender, renew_after_restore
+from bankreco.store.local import LocalStore
+from tests.conftest import Handler, api_event, example_body
+
+Artifacts = list[tuple[Manifest, dict[str, bytes]]]
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("MODEL_STORE_URI", str(tmp_path))
+    monkeypatch.setenv("BANK_ID", "demo")
+    return tmp_path
+
+
+def test_preload_loads_the_stage_model_when_the_function_is_imported(
+    store: Path, monkeypatch: pytest.MonkeyPatch, model_artifacts: Artifacts
+) -> None:
+    version = Registry(LocalStore(store)).publish("demo", *model_artifacts[0])
+    monkeypatch.setenv("PRELOAD_MODEL", "true")
+    from bankreco.cli import load_function
+    from tests.conftest import ROOT
+
+    load_function(ROOT / "functions" / "predict" / "app.py")
+    assert get_recommender().cache.cached() == {"demo": version}
+
+
+def test_preload_without_a_model_does_not_fail_the_init(
+    store: Path, monkeypatch: pytest.MonkeyPatch, invoke: Handler
+) -> None:
+    monkeypatch.setenv("PRELOAD_MODEL", "true")
+    status, body = invoke(api_event("POST", "/recommendations", example_body(1)))
+    assert (status, body["error"]["code"]) == (503, "model_not_published")
+
+
+def test_after_restore_connections_are_new_and_models_kept(
+    store: Path, model_artifacts: Artifacts, invoke: Handler
+) -> None:
+    Registry(LocalStore(store)).publish("demo", *model_artifacts[0])
+    assert invoke(api_event("POST", "/recommendations", example_body(1)))[0] == 200
+    recommender = get_recommender()
+    before = recommender.cache.registry.store
+    cached = recommender.cache.cached()
+    renew_after_restore()
+    assert recommender.cache.registry.store is not before
+    assert recommender.cache.cached() == cached
+    assert invoke(api_event("POST", "/recommendations", example_body(1)))[0] == 200
