@@ -19,7 +19,7 @@ Kind = Literal["share", "number", "money"]
 @dataclass(frozen=True)
 class _Reference:
     statistic: str
-    value: float  # the real figure (NaN: compared with another generated figure, see below)
+    value: float  # the real figure (for the oracle checks: the value a correct oracle gives)
     tolerance: float  # largest accepted absolute difference
     kind: Kind = "share"
 
@@ -46,7 +46,8 @@ _JUNE_MIX: Final = {
     "nomina": (0.121, 0.04), "tjcr": (0.112, 0.04), "reca": (0.070, 0.025),
 }  # fmt: skip
 
-# The reference figures of santander-reference.md, each with its tolerance.
+# The reference figures of santander-reference.md, each with its tolerance, then the checks of
+# the payroll coupling and of the oracle.
 REFERENCE: Final[dict[str, _Reference]] = {
     "months": _Reference("months (fecha_dato values)", 17, 0, "number"),
     "rows_per_customer": _Reference("rows per customer", 14.27, 1.0, "number"),
@@ -101,7 +102,9 @@ REFERENCE: Final[dict[str, _Reference]] = {
         for p, (v, tol) in _JUNE_MIX.items()
     },
     "nomina_alone": _Reference("nomina added without nom_pens held or added", 0, 0, "number"),
-    "oracle_rows": _Reference("oracle rows / customers in 2016-04 and 2016-05", 1.0, 0, "number"),
+    "oracle_rows": _Reference(
+        "oracle rows = customers of 2016-04 and 2016-05 (1: yes)", 1, 0, "number"
+    ),
     "oracle_held": _Reference("oracle: largest probability of a held product", 0, 0, "number"),
     "oracle_sum": _Reference("oracle: expected adds per customer / seen adds", 1.0, 0.15, "number"),
     "oracle_map": _Reference("oracle MAP@7 in 2016-05 (real: best model)", 0.0314, 0.01, "number"),
@@ -171,7 +174,7 @@ def _read(csv_path: Path) -> pd.DataFrame:
     frame = pd.read_csv(
         csv_path,
         usecols=list(dtypes),
-        dtype=dtypes,  # type: ignore[arg-type]
+        dtype=dtypes,
         keep_default_na=False,
         na_values={code: ["NA", ""] for code in PRODUCT_CODES},
         encoding="utf-8",
@@ -338,9 +341,10 @@ def _format(value: float, kind: Kind) -> str:
 
 def render_markdown(report: FidelityReport) -> str:
     """The report as a Markdown table: statistic | generated | reference | within tolerance?"""
+    within = len(report.statistics) - len(report.failures)
     lines = [
-        f"Fidelity of `{report.csv_path.name}`: {report.rows:,} rows, {report.customers:,} customers, "
-        f"{len(report.statistics) - len(report.failures)}/{len(report.statistics)} within tolerance.",
+        f"Fidelity of `{report.csv_path.name}`: {report.rows:,} rows, {report.customers:,} "
+        f"customers, {within}/{len(report.statistics)} statistics within tolerance.",
         "",
         "| statistic | generated | reference | within tolerance? |",
         "| --- | ---: | ---: | --- |",

@@ -2,9 +2,11 @@
 
 Every customer has latent traits (life stage, affluence, digital affinity, engagement) that drive
 the demographics. Each month a customer adds products with probabilities that are a logistic
-function of the profile observed that month and the products held the month before (plus a small
-latent shift), and drops held products with small probabilities. The true add probabilities of the
-last month are written beside the CSV as the oracle.
+function of the profile observed that month and the products held the month before, shifted a
+little by the latent traits and by products dropped in the last two months; a payroll event adds
+nom_pens with nomina and often cno. Held products are dropped with small probabilities. The
+dynamics run 24 months before 2015-01 so that holdings start near equilibrium. The true add
+probabilities of the last month are written beside the CSV as the oracle.
 """
 
 from __future__ import annotations
@@ -36,15 +38,13 @@ _NOMINA, _NOM_PENS, _CNO = _P["nomina"], _P["nom_pens"], _P["cno"]
 _CORE: Final = [_P["nomina"], _P["nom_pens"], _P["cno"], _P["recibo"]]
 
 _BURN_IN: Final = 24  # months simulated before 2015-01 so that holdings start near equilibrium
-_EXPORT_CHANGE: Final = (
-    6  # from 2015-07 the export writes age/antiguedad unpadded and `1` for `1.0`
-)
+# From 2015-07 on the export writes age and antiguedad unpadded and indrel_1mes `1`, not `1.0`.
+_EXPORT_CHANGE: Final = 6
 _JUNE: Final = MONTHS.index("2015-06-28")
 
 # Customers joining the data each month (share of all customers), month 0 = already customers.
 _JOIN_SCHEDULE: Final = np.array(
-    [0.654, 0.0025, 0.0025, 0.0025, 0.0025, 0.0025, 0.207, 0.016, 0.025, 0.030, 0.017]
-    + [0.008, 0.007, 0.007, 0.006, 0.006, 0.006]
+    [0.654, *[0.0025] * 5, 0.207, 0.016, 0.025, 0.030, 0.017, 0.008, 0.007, 0.007, *[0.006] * 3]
 )
 _CAMPAIGN: Final = 6  # the July 2015 intake, mostly students
 
@@ -106,112 +106,35 @@ _PROVINCE_TABLE: Final[tuple[tuple[str, float, float, bool], ...]] = (
     ("MELILLA", 0.2, 0.80, False),
     ("CEUTA", 0.1, 0.80, False),
 )
-_NO_PROVINCE: Final = 0.007  # customers living abroad: no province
+_NO_PROVINCE: Final = 0.005  # customers living abroad: no province
 
+# fmt: off
 # Countries of residence other than ES, most frequent first.
-_COUNTRIES: Final = [
-    "FR",
-    "AR",
-    "DE",
-    "GB",
-    "US",
-    "CH",
-    "CO",
-    "BE",
-    "MX",
-    "VE",
-    "IT",
-    "EC",
-    "BR",
-    "PT",
-    "RO",
-    "CN",
-    "MA",
-    "NL",
-    "IE",
-    "AD",
-    "SE",
-    "CL",
-    "PE",
-    "DO",
-    "CU",
-    "RU",
-    "PL",
-    "BO",
-    "UY",
-    "PY",
-    "AT",
-    "NO",
-    "DK",
-    "JP",
-    "CA",
-    "AU",
-    "IN",
-    "SN",
-    "NG",
-    "GT",
-]
-
+_COUNTRIES: Final = (
+    "FR", "AR", "DE", "GB", "US", "CH", "CO", "BE", "MX", "VE", "IT", "EC", "BR", "PT", "RO", "CN",
+    "MA", "NL", "IE", "AD", "SE", "CL", "PE", "DO", "CU", "RU", "PL", "BO", "UY", "PY", "AT", "NO",
+    "DK", "JP", "CA", "AU", "IN", "SN", "NG", "GT",
+)
 # Entry channels: the five big ones, then a long tail.
-_CANALS: Final = [
-    "KHE",
-    "KAT",
-    "KFC",
-    "KHQ",
-    "KFA",
-    "KHK",
-    "KHM",
-    "KHD",
-    "KHN",
-    "KAS",
-    "RED",
-    "KAG",
-    "KAY",
-    "KAA",
-    "KAB",
-    "KAE",
-    "KCC",
-    "KBZ",
-    "KHL",
-    "KFD",
-    "KAI",
-    "KEY",
-    "KAW",
-    "KAR",
-    "KAZ",
-    "KAF",
-    "007",
-    "013",
-    "KCI",
-    "KAH",
-    "KAJ",
-    "KCH",
-    "KHF",
-    "KAQ",
-    "KHC",
-    "KHO",
-    "KAD",
-    "KAK",
-    "KAM",
-    "KFP",
-    "KFN",
-    "KGX",
-    "KFS",
-    "KAL",
-    "KBO",
-]
+_CANALS: Final = (
+    "KHE", "KAT", "KFC", "KHQ", "KFA", "KHK", "KHM", "KHD", "KHN", "KAS", "RED", "KAG", "KAY",
+    "KAA", "KAB", "KAE", "KCC", "KBZ", "KHL", "KFD", "KAI", "KEY", "KAW", "KAR", "KAZ", "KAF",
+    "007", "013", "KCI", "KAH", "KAJ", "KCH", "KHF", "KAQ", "KHC", "KHO", "KAD", "KAK", "KAM",
+    "KFP", "KFN", "KGX", "KFS", "KAL", "KBO",
+)
+# fmt: on
 
 
 def _canal_weights(head: tuple[float, float, float, float, float]) -> Floats:
-    tail = 0.85 ** np.arange(len(_CANALS) - 5)
+    tail = 0.85 ** np.arange(len(_CANALS) - 5, dtype=np.float64)
     weights = np.concatenate([np.array(head), (1 - sum(head)) * tail / tail.sum()])
-    return weights / weights.sum()
+    return np.asarray(weights / weights.sum(), dtype=np.float64)
 
 
 _CANAL_BY_STAGE: Final = (
     _canal_weights((0.30, 0.40, 0.20, 0.00, 0.02)),  # kid
-    _canal_weights((0.68, 0.04, 0.09, 0.08, 0.01)),  # student
-    _canal_weights((0.08, 0.36, 0.33, 0.02, 0.045)),  # adult
+    _canal_weights((0.72, 0.03, 0.08, 0.08, 0.01)),  # student
+    _canal_weights((0.10, 0.35, 0.32, 0.02, 0.045)),  # adult
     _canal_weights((0.03, 0.42, 0.33, 0.01, 0.045)),  # senior
 )
 
@@ -245,12 +168,12 @@ _KIDS_NO: Final = {"kid": -5.0}
 _ADD_EFFECTS: Final[dict[str, dict[str, float]]] = {
     "ahor": {"income": 0.3},
     "aval": {"top": 1.0},
-    "cco": {"active": 0.6, "new": 1.2, "age18_25": 0.3, "age65p": -0.3, "univ": -0.2, "june": 0.45,
-            "has_ctop": -1.5, "has_ctpp": -1.5, "has_ctma": -1.0, "has_ecue": -0.3,
+    "cco": {"active": 0.6, "new": 1.5, "age18_25": 0.3, "age65p": -0.3, "univ": -0.2, "june": 0.6,
+            "has_ctop": -1.5, "has_ctpp": -1.5, "has_ctma": -1.0, "has_ecue": 0.8,
             "has_ctju": -2.0, "eng": 0.2},
     "cder": {"income": 0.3},
     "cno": {**_KIDS_NO, "active": 1.2, "age18_25": -0.5, "univ": -0.5, "new": 0.5, "has_cco": 0.5,
-            "has_nomina": 1.5, "has_recibo": 0.3, "eng": 0.3},
+            "has_nomina": 3.0, "has_nom_pens": 1.0, "has_recibo": 0.3, "eng": 0.5},
     "ctju": {"kid": 7.0},
     "ctma": {**_KIDS_NO, "active": 0.5, "age26_35": 0.4, "age18_25": -0.5, "new": 0.8,
              "has_cco": 0.3, "dig": 0.2},
@@ -259,40 +182,48 @@ _ADD_EFFECTS: Final[dict[str, dict[str, float]]] = {
     "ctpp": {**_KIDS_NO, "income": 0.3, "age51_64": 0.3, "age18_25": -1.5, "active": 0.3,
              "has_ctop": -0.8},
     "deco": {**_KIDS_NO, "income": 0.4, "age51_64": 0.4, "age65p": 0.6, "age18_25": -1.5,
-             "active": 0.3, "has_dela": 0.5, "aff": 0.3},
+             "active": 0.3, "has_dela": 0.5, "aff": 0.7},
     "deme": {**_KIDS_NO, "income": 0.4, "age51_64": 0.4, "age65p": 0.6, "age18_25": -1.5,
-             "active": 0.3, "has_dela": 0.5, "aff": 0.3},
+             "active": 0.3, "has_dela": 0.5, "aff": 0.7},
     "dela": {**_KIDS_NO, "age51_64": 0.6, "age65p": 1.0, "income": 0.6, "top": 0.6, "active": 0.5,
              "age18_25": -1.5, "tenure": 0.3, "has_ctop": 0.4, "has_ctpp": 0.4, "has_valo": 0.5,
-             "has_fond": 0.4, "has_deco": 0.8, "has_deme": 0.8, "aff": 0.3},
-    "ecue": {"kid": -4.0, "active": 0.9, "age18_25": 0.2, "age26_35": 0.4, "age65p": -1.2,
-             "income": 0.2, "metro": 0.3, "has_cco": 0.4, "has_ctop": 0.2, "dig": 0.5},
+             "has_fond": 0.4, "has_deco": 0.8, "has_deme": 0.8, "aff": 0.7},
+    "ecue": {"kid": -4.0, "active": 0.6, "age18_25": 0.2, "age26_35": 0.4, "age65p": -1.2,
+             "income": 0.2, "metro": 0.3, "has_cco": 1.2, "has_ctop": 0.2, "has_recibo": 0.5,
+             "has_tjcr": 0.5, "dig": 1.0},
     "fond": {**_KIDS_NO, "income": 0.6, "top": 1.0, "age18_25": -1.5, "active": 0.5,
-             "has_valo": 0.9, "has_dela": 0.5, "has_plan": 0.5, "aff": 0.3},
+             "has_valo": 0.9, "has_dela": 0.5, "has_plan": 0.5, "aff": 0.7},
     "hip": {**_KIDS_NO, "age26_35": 0.8, "age65p": -2.0, "age18_25": -1.5, "income": 0.3,
             "active": 0.7, "has_nomina": 0.8},
     "plan": {**_KIDS_NO, "age51_64": 0.5, "age65p": -0.5, "age18_25": -2.0, "income": 0.5,
              "top": 0.8, "has_nomina": 0.6, "has_fond": 0.6},
     "pres": {**_KIDS_NO, "active": 0.5, "age26_35": 0.4, "age65p": -1.0, "has_nomina": 0.6},
     "reca": {**_KIDS_NO, "active": 1.0, "income": 0.5, "top": 0.8, "age51_64": 0.4, "age65p": 0.3,
-             "age18_25": -1.5, "june": 2.3, "has_ctop": 0.4, "has_ecue": 0.3, "has_valo": 0.4,
-             "aff": 0.3},
-    "tjcr": {"kid": -5.0, "active": 1.6, "income": 0.4, "top": 0.6, "age18_25": -0.6,
-             "age65p": -0.4, "univ": -0.5, "metro": 0.2, "has_nomina": 0.9, "has_cno": 0.7,
-             "has_recibo": 0.5, "has_cco": 0.4, "dig": 0.3, "eng": 0.2},
+             "age18_25": -1.5, "june": 2.0, "has_ctop": 0.4, "has_ecue": 0.3, "has_valo": 0.4,
+             "aff": 0.7},
+    "tjcr": {"kid": -5.0, "active": 1.5, "income": 0.4, "top": 0.6, "age18_25": -0.3,
+             "age65p": -0.4, "univ": -0.2, "metro": 0.2, "has_nomina": 2.2, "has_cno": 1.5,
+             "has_recibo": 1.5, "has_cco": 0.4, "dig": 0.5, "eng": 0.4},
     "valo": {**_KIDS_NO, "income": 0.7, "top": 1.0, "age51_64": 0.5, "age65p": 0.5,
              "age18_25": -1.5, "active": 0.4, "has_fond": 0.8, "has_dela": 0.6, "has_ecue": 0.4,
-             "aff": 0.3},
+             "aff": 0.7},
     "viv": {**_KIDS_NO, "age26_35": 0.3, "active": 0.3},
-    "nomina": {"active": 1.0, "has_cno": 1.0, "eng": 0.3},
-    "nom_pens": {"kid": -4.0, "active": 1.8, "age65p": 0.6, "age18_25": -0.8, "univ": -0.8,
-                 "top": 0.3, "income": 0.1, "new": 0.6, "june": 0.35, "has_cno": 3.0,
-                 "has_cco": 0.6, "has_recibo": 0.4, "eng": 0.3},
-    "recibo": {"kid": -3.0, "active": 1.5, "income": 0.2, "age18_25": -0.8, "age51_64": 0.2,
-               "univ": -0.6, "new": 0.4, "has_cco": 1.2, "has_nomina": 0.8, "has_nom_pens": 0.3,
-               "has_cno": 0.6, "has_ctop": 0.8, "has_ctpp": 0.6, "has_tjcr": 0.4, "eng": 0.3},
+    "nomina": {"active": 1.0, "has_cno": 1.0, "eng": 0.5},
+    "nom_pens": {"kid": -4.0, "active": 1.8, "age65p": 0.6, "age18_25": -0.4, "univ": -0.4,
+                 "top": 0.3, "income": 0.1, "new": 0.6, "june": 0.6, "has_cno": 4.5,
+                 "has_cco": 1.0, "has_recibo": 1.0, "eng": 0.5},
+    "recibo": {"kid": -3.0, "active": 1.6, "income": 0.2, "age18_25": -0.4, "age51_64": 0.2,
+               "univ": -0.3, "new": 0.4, "has_cco": 2.5, "has_nomina": 2.0, "has_nom_pens": 0.3,
+               "has_cno": 0.8, "has_ctop": 0.8, "has_ctpp": 0.6, "has_tjcr": 0.8, "eng": 0.5},
 }
 # fmt: on
+
+# Logit boost of re-adding a product dropped within the last _READD_MONTHS months.
+_READD: Final = {
+    **dict.fromkeys(_SHORT, 2.0),
+    **dict.fromkeys(("recibo", "nom_pens", "nomina", "tjcr", "cco"), 1.0),
+}
+_READD_MONTHS: Final = 2
 
 # Logit effects on the monthly probability of DROPPING a held product (for nom_pens: the payroll
 # stopping, which drops nomina too).
@@ -327,13 +258,44 @@ _ENTRY_EFFECTS: Final[dict[str, dict[str, float]]] = {
     "deme": {"tenure": 0.5, "age18_25": -2.0, "kid": -5.0, "age65p": 0.6},
 }
 
-# Intercepts, calibrated on the santander profile against the reference figures.
-_ADD_INTERCEPT: Final = dict.fromkeys(_SHORT, -6.0)
-_DROP_INTERCEPT: Final = dict.fromkeys(_SHORT, -4.0)
-_ENTRY_INTERCEPT: Final = dict.fromkeys(_SHORT, -3.0)
+# Intercepts of the add, drop and entry logits, calibrated on the santander profile against the
+# reference figures (ownership shares, the addition mix and its rate of 4.4% per customer-month).
+# fmt: off
+_INTERCEPTS: Final = {
+    "ahor": (-12.95, -4.04, -10.15),
+    "aval": (-13.78, -4.32, -9.48),
+    "cco": (-4.43, -4.78, 1.14),
+    "cder": (-12.40, -4.45, -7.52),
+    "cno": (-7.97, -2.32, -2.37),
+    "ctju": (-12.53, -8.00, -9.77),
+    "ctma": (-8.03, -2.95, -4.31),
+    "ctop": (-7.30, -5.98, -2.72),
+    "ctpp": (-8.56, -5.45, -3.67),
+    "deco": (-9.07, -1.79, -5.65),
+    "deme": (-11.10, -3.45, -6.57),
+    "dela": (-8.40, -3.75, -3.77),
+    "ecue": (-8.48, -3.10, -2.80),
+    "fond": (-9.39, -4.01, -4.42),
+    "hip": (-10.53, -5.68, -5.28),
+    "plan": (-9.96, -4.99, -5.20),
+    "pres": (-10.51, -4.77, -5.72),
+    "reca": (-8.85, -4.22, -3.11),
+    "tjcr": (-8.84, -1.01, -4.62),
+    "valo": (-9.21, -4.10, -4.25),
+    "viv": (-11.84, -5.78, -5.61),
+    "nomina": (-7.98, -9.69, -2.06),
+    "nom_pens": (-9.33, -1.19, -5.41),
+    "recibo": (-7.89, -1.46, -3.48),
+}
+# fmt: on
+_ADD_INTERCEPT: Final = {p: v[0] for p, v in _INTERCEPTS.items()}
+_DROP_INTERCEPT: Final = {p: v[1] for p, v in _INTERCEPTS.items()}
+_ENTRY_INTERCEPT: Final = {p: v[2] for p, v in _INTERCEPTS.items()}
 
-_PAYROLL_NOMINA: Final = 0.88  # nomina joins a payroll event (0.45 less for pensioners 65+)
-_PAYROLL_CNO: Final = 0.45  # cno joins a payroll event
+# A payroll event adds nom_pens, with nomina (less often for pensioners 65+ and in June, when
+# pensions pay an extra month) and, with these chances, other products not yet held.
+_PAYROLL_NOMINA: Final = 0.95
+_PAYROLL_BUNDLE: Final = {_CNO: 0.6, _P["recibo"]: 0.2, _P["tjcr"]: 0.05}
 
 
 @dataclass(frozen=True)
@@ -351,7 +313,7 @@ class _Bank:
 # fmt: off
 _BANKS: Final = {
     "santander": _Bank(
-        stages=((0.012, 0.22, 0.60, 0.168), (0.005, 0.80, 0.175, 0.02), (0.01, 0.45, 0.45, 0.09)),
+        stages=((0.012, 0.25, 0.57, 0.168), (0.005, 0.80, 0.175, 0.02), (0.01, 0.45, 0.45, 0.09)),
         metro=1.0, affluence=0.0, digital=0.0, top_cut=1.75, shift={},
     ),
     "digital": _Bank(
@@ -381,6 +343,7 @@ def _matrix(effects: dict[str, dict[str, float]]) -> Floats:
 
 
 _W_ADD: Final = _matrix(_ADD_EFFECTS)
+_READD_BOOST: Final = np.array([_READD.get(p, 0.0) for p in _SHORT])
 _W_DROP: Final = _matrix(_DROP_EFFECTS)
 _W_ENTRY: Final = _matrix(_ENTRY_EFFECTS)
 
@@ -413,7 +376,7 @@ class _Population:
     entry: Ints  # month the customer enters the simulation (negative: burn-in)
     stage: Ints
     age0: Ints  # age in 2015-01
-    birthday: Ints  # months after 2015-01 of the next birthday (0..11)
+    birthday: Ints  # months after 2015-01 of the next birthday (1..12)
     tenure0: Ints  # antiguedad in 2015-01 (negative for later joiners)
     latent: Floats  # (n, 3): affluence, digital affinity, engagement
     segment: Ints  # index into SEGMENTS, -1 missing
@@ -432,12 +395,12 @@ class _Population:
 
 
 def _features(
-    pop: _Population, idx: Ints, t: int, active: Bools, held: Bools | None = None
+    pop: _Population, idx: Ints, t: int, active: Bools | None = None, held: Bools | None = None
 ) -> Floats:
     """Design matrix (features, last month's products, latent traits) of customers `idx`."""
     n = len(idx)
     x = np.zeros((n, len(_TERMS)))
-    age = pop.age0[idx] + (t + 12 - pop.birthday[idx]) // 12
+    age = _age_at(pop, idx, t)
     tenure = pop.tenure0[idx] + t
     seg = pop.segment[idx]
     columns = {
@@ -451,7 +414,7 @@ def _features(
         "seg_na": seg < 0,
         "income": pop.income[idx],
         "income_na": pop.income_na[idx],
-        "active": active[idx],
+        "active": 0 if active is None else active[idx],
         "new": tenure <= 6,
         "tenure": np.clip(tenure, 0, 240) / 120.0,
         "metro": pop.metro[idx],
@@ -467,6 +430,7 @@ def _features(
 
 
 def _age_at(pop: _Population, idx: Ints, t: int) -> Ints:
+    """Age in month `t` (birthdays fall in month `birthday`, 1..12 after 2015-01)."""
     return pop.age0[idx] + (t + 12 - pop.birthday[idx]) // 12
 
 
@@ -480,10 +444,16 @@ class _Chances:
     marginal: Floats  # true probability of adding each product (0 where held)
 
 
-def _chances(x: Floats, held: Bools, add_b: Floats, drop_b: Floats, dead: Bools) -> _Chances:
-    add = _sigmoid(x @ _W_ADD + add_b)
+def _chances(
+    x: Floats, held: Bools, recent: Bools, add_b: Floats, drop_b: Floats, dead: Bools
+) -> _Chances:
+    add = _sigmoid(x @ _W_ADD + add_b + recent * _READD_BOOST)
     drop = _sigmoid(x @ _W_DROP + drop_b)
-    payroll_nomina = _PAYROLL_NOMINA - 0.45 * x[:, _FEATURES.index("age65p")]
+    payroll_nomina = (
+        _PAYROLL_NOMINA
+        - 0.3 * x[:, _FEATURES.index("age65p")]
+        - 0.15 * x[:, _FEATURES.index("june")]
+    )
     payroll = add[:, _NOM_PENS] * ~held[:, _NOM_PENS]
     marginal = add * ~held
     marginal[:, _NOM_PENS] = payroll
@@ -491,7 +461,8 @@ def _chances(x: Floats, held: Bools, add_b: Floats, drop_b: Floats, dead: Bools)
         held[:, _NOM_PENS], add[:, _NOMINA] * (1 - drop[:, _NOM_PENS]), payroll * payroll_nomina
     )
     marginal[:, _NOMINA] *= ~held[:, _NOMINA]
-    marginal[:, _CNO] = (1 - (1 - payroll * _PAYROLL_CNO) * (1 - add[:, _CNO])) * ~held[:, _CNO]
+    for j, share in _PAYROLL_BUNDLE.items():
+        marginal[:, j] = (1 - (1 - payroll * share) * (1 - add[:, j])) * ~held[:, j]
     marginal *= ~dead[:, None]
     return _Chances(add, drop, payroll_nomina, marginal)
 
@@ -502,14 +473,15 @@ def _step(held: Bools, chances: _Chances, dead: Bools, rng: np.random.Generator)
     drops = (rng.random((n, _NP)) < chances.drop) & held
     drops[:, _NOMINA] |= drops[:, _NOM_PENS] & held[:, _NOMINA]
     adds = (rng.random((n, _NP)) < chances.add) & ~held
-    v = rng.random((n, 2))
+    v = rng.random((n, 1 + len(_PAYROLL_BUNDLE)))
     payroll = adds[:, _NOM_PENS]
     with_pens = adds[:, _NOMINA] & ~drops[:, _NOM_PENS]
     adds[:, _NOMINA] = np.where(
         held[:, _NOM_PENS], with_pens, payroll & (v[:, 0] < chances.payroll_nomina)
     )
     adds[:, _NOMINA] &= ~held[:, _NOMINA]
-    adds[:, _CNO] |= payroll & (v[:, 1] < _PAYROLL_CNO) & ~held[:, _CNO]
+    for k, (j, share) in enumerate(_PAYROLL_BUNDLE.items(), start=1):
+        adds[:, j] |= payroll & (v[:, k] < share) & ~held[:, j]
     adds &= ~dead[:, None]
     return (held & ~drops) | adds
 
@@ -527,9 +499,10 @@ class _Month:
 
 
 def _entry_holdings(
-    pop: _Population, idx: Ints, t: int, active: Bools, entry_b: Floats, rng: np.random.Generator
+    pop: _Population, idx: Ints, t: int, entry_b: Floats, rng: np.random.Generator
 ) -> Bools:
-    x = _features(pop, idx, t, active)
+    """Products held when a customer enters the simulation (more, and older ones, with tenure)."""
+    x = _features(pop, idx, t)
     held = rng.random((len(idx), _NP)) < _sigmoid(x @ _W_ENTRY + entry_b)
     main_other = held[:, _P["ctop"]] | held[:, _P["ctpp"]] | held[:, _P["ctju"]]
     held[:, _P["cco"]] &= ~main_other | (rng.random(len(idx)) < 0.25)
@@ -543,7 +516,7 @@ def _activity(pop: _Population, idx: Ints, t: int, held: Bools, rng: np.random.G
     stage_effect = np.array([-2.5, -1.7, 0.25, 0.25])[pop.stage[idx]]
     age = _age_at(pop, idx, t)
     logit = (
-        -0.35
+        -0.05
         + 1.0 * pop.latent[idx, 2]
         + stage_effect
         - 1.0 * (age >= 75)
@@ -561,6 +534,7 @@ def _simulate(pop: _Population, bank: _Bank, rng: np.random.Generator) -> Iterat
     drop_b = _intercepts(_DROP_INTERCEPT)
     entry_b = _intercepts(_ENTRY_INTERCEPT, bank.shift)
     held = np.zeros((n, _NP), dtype=bool)
+    dropped = np.full((n, _NP), -_BURN_IN - _READD_MONTHS - 1)  # month of the last drop
     active = np.zeros(n, dtype=bool)
     present = np.zeros(n, dtype=bool)
     last = len(MONTHS) - 1
@@ -576,12 +550,15 @@ def _simulate(pop: _Population, bank: _Bank, rng: np.random.Generator) -> Iterat
         active[redraw] = _activity(pop, redraw, t, held[redraw], rng)
         h = held[stay]
         dead = pop.deceased[stay]
-        chances = _chances(_features(pop, stay, t, active, h), h, add_b, drop_b, dead)
+        recent = t - dropped[stay] <= _READD_MONTHS
+        chances = _chances(_features(pop, stay, t, active, h), h, recent, add_b, drop_b, dead)
         held[stay] = _step(h, chances, dead, rng)
+        rows, cols = np.nonzero(h & ~held[stay])
+        dropped[stay[rows], cols] = t
         # Customers entering the simulation this month.
         entering = np.flatnonzero(pop.entry == t)
         if len(entering):
-            held[entering] = _entry_holdings(pop, entering, t, active, entry_b, rng)
+            held[entering] = _entry_holdings(pop, entering, t, entry_b, rng)
             active[entering] = _activity(pop, entering, t, held[entering], rng)
             present[entering] = True
         if t < 0:
@@ -622,9 +599,9 @@ def _draw_age(stage: Ints, rng: np.random.Generator) -> Ints:
 def _draw_tenure(stage: Ints, age: Ints, join: Ints, rng: np.random.Generator) -> Ints:
     """Months as a customer when first seen in the file."""
     n = len(stage)
-    veteran = rng.random(n) < np.where(stage >= _ADULT, 0.62, 0.08)
-    existing = np.where(veteran, rng.uniform(24, 241, n), rng.exponential(30.0, n))
-    joining = np.where(rng.random(n) < 0.7, 0, rng.integers(1, 37, n))
+    veteran = rng.random(n) < np.where(stage >= _ADULT, 0.75, 0.08)
+    existing = np.where(veteran, rng.uniform(36, 241, n), rng.exponential(40.0, n))
+    joining = np.where(rng.random(n) < 0.5, 0, rng.integers(1, 49, n))
     cap = np.where(stage == _KID, age * 12, np.clip((age - 16) * 12, 0, 240))
     return np.minimum(np.where(join == 0, np.floor(existing), joining), cap).astype(np.int64)
 
@@ -662,13 +639,13 @@ def _draw_population(n: int, bank: _Bank, rng: np.random.Generator) -> _Populati
     province = _choice(rng, share * np.where(is_metro, bank.metro, 1.0), n)
     metro = is_metro[province] & ~abroad
     latent[:, 1] += 0.2 * metro
-    country = _choice(rng, 0.9 ** np.arange(len(_COUNTRIES)), n)
+    country = _choice(rng, 0.9 ** np.arange(len(_COUNTRIES), dtype=np.float64), n)
 
     log_renta = (
-        np.log(96_000.0)
+        np.log(107_000.0)
         + np.log(np.where(abroad, 1.0, factor[province]))
-        + 0.5 * latent[:, 0]
-        + rng.normal(0.0, 0.35, n)
+        + 0.4 * latent[:, 0]
+        + rng.normal(0.0, 0.3, n)
         + (rng.random(n) < 0.025) * rng.normal(1.0, 0.6, n)
     )
     renta = np.clip(np.round(np.exp(log_renta), 2), 1203.0, 28_894_396.0)
@@ -677,15 +654,15 @@ def _draw_population(n: int, bank: _Bank, rng: np.random.Generator) -> _Populati
 
     grown = stage >= _ADULT
     is_top = grown & (latent[:, 0] + rng.normal(0.0, 0.5, n) > bank.top_cut)
-    is_univ = (stage == _STUDENT) & (rng.random(n) < 0.93)
-    is_univ |= (stage == _KID) & (rng.random(n) < 0.3)
-    is_univ |= grown & (age0 < 28) & (rng.random(n) < 0.5)
+    is_univ = (stage == _STUDENT) & (rng.random(n) < 0.95)
+    is_univ |= (stage == _KID) & (rng.random(n) < 0.5)
+    is_univ |= grown & (age0 < 30) & (rng.random(n) < 0.8)
     is_top |= (stage == _STUDENT) & (rng.random(n) < 0.005)
     segment = np.where(is_top, 0, np.where(is_univ, 2, 1))
     segment[rng.random(n) < 0.012] = -1
 
     male = rng.random(n) < 0.545
-    sex_na = rng.random(n) < 0.002
+    sex_na = rng.random(n) < 0.0003
     canal = np.zeros(n, dtype=np.int64)
     for s, weights in enumerate(_CANAL_BY_STAGE):
         members = np.flatnonzero(stage == s)
@@ -697,7 +674,10 @@ def _draw_population(n: int, bank: _Bank, rng: np.random.Generator) -> _Populati
     deceased = rng.random(n) < np.where(stage == _SENIOR, 0.012, 0.0005)
     empty_early = (join == 0) & (rng.random(n) < 0.0074)
     sentinel = np.zeros(n, dtype=bool)
-    sentinel[rng.choice(np.flatnonzero(join == 0), max(1, round(n * 3e-6)), replace=False)] = True
+    veterans = np.flatnonzero(join == 0)
+    sentinel[rng.choice(veterans, min(len(veterans), max(1, round(n * 3e-6))), replace=False)] = (
+        True
+    )
 
     alta_month = 2015 * 12 - tenure0
     head, alta, middle, tail = ([] for _ in range(4))
@@ -724,7 +704,7 @@ def _draw_population(n: int, bank: _Bank, rng: np.random.Generator) -> _Populati
         entry=np.where(join == 0, np.maximum(-_BURN_IN, -tenure0), join),
         stage=stage,
         age0=age0,
-        birthday=rng.integers(0, 12, n),
+        birthday=rng.integers(1, 13, n),
         tenure0=tenure0,
         latent=latent,
         segment=segment,
@@ -760,6 +740,7 @@ _INDREL_1MES: Final = (
 _POTENTIAL: Final = 3e-4  # indrel_1mes and tiprel_1mes P
 _NA_RELATION: Final = 0.009  # indrel_1mes and tiprel_1mes empty
 _PRODUCT_WIDTH: Final = 2 * _NP - 1
+_CHUNK: Final = 50_000  # rows formatted at a time, to bound memory
 
 
 def _products_text(held: Bools) -> list[str]:
@@ -770,12 +751,13 @@ def _products_text(held: Bools) -> list[str]:
     return texts
 
 
-def _month_lines(pop: _Population, month: _Month, rng: np.random.Generator) -> list[str]:
-    """The rows of one month, ordered by ncodpers."""
-    t, idx = month.t, month.idx
+def _month_lines(
+    pop: _Population, t: int, idx: Ints, held: Bools, active: Bools, rng: np.random.Generator
+) -> list[str]:
+    """The rows of customers `idx` (ascending) in month `t`."""
     n = len(idx)
     early = t < _EXPORT_CHANGE
-    r = rng.random((n, 7))
+    r = rng.random((n, 8))
     tenure = pop.tenure0[idx] + t
     age_text = _AGE_TEXT[early][np.clip(_age_at(pop, idx, t), 0, 199)]
     tenure_text = _TENURE_TEXT[early][np.clip(tenure, 0, 299)]
@@ -789,11 +771,9 @@ def _month_lines(pop: _Population, month: _Month, rng: np.random.Generator) -> l
     # Relation type at the start of the month, spelled as floats before 2015-07.
     as_float = early | (r[:, 2] < 0.02)
     cut = np.cumsum([f for *_, f in _INDREL_1MES[1:]])
-    code = np.searchsorted(cut, r[:, 1], side="right")
-    code[code == len(cut)] = 0
+    code = (np.searchsorted(cut, r[:, 1], side="right") + 1) % len(_INDREL_1MES)
     spellings = np.array([[a, b] for a, b, _ in _INDREL_1MES], dtype=object)
     indrel_1mes = spellings[code, as_float.astype(int)]
-    active = month.active
     flip = r[:, 3] < 0.003
     tiprel = np.where(active ^ flip, "A", "I").astype(object)
     tiprel[code >= 2] = np.where(r[code >= 2, 4] < 0.25, "R", "I")
@@ -816,10 +796,10 @@ def _month_lines(pop: _Population, month: _Month, rng: np.random.Generator) -> l
             field[blank] = "NA"
         middle[blank] = ",,,,,NA,NA,"
         tail[blank] = "NA,"
-    products = _products_text(month.held)
+    products = _products_text(held)
     # A few rows without payroll are written with nomina and nom_pens NA.
-    no_payroll = ~month.held[:, _NOMINA] & ~month.held[:, _NOM_PENS]
-    for i in np.flatnonzero(no_payroll & (r[:, 4] > 0.9985)):
+    no_payroll = ~held[:, _NOMINA] & ~held[:, _NOM_PENS]
+    for i in np.flatnonzero(no_payroll & (r[:, 7] < 0.0015)):
         products[i] = products[i][: 2 * _NOMINA] + "NA,NA" + products[i][2 * _NOM_PENS + 1 :]
     fecha = MONTHS[t]
     return [
@@ -893,9 +873,13 @@ def generate(
     with csv_path.open("w", encoding="utf-8", newline="") as f:
         f.write(",".join(ALL_COLUMNS) + "\n")
         for month in months:
-            lines = _month_lines(pop, month, format_rng)
-            f.write("\n".join(lines) + "\n")
-            rows += len(lines)
+            for start in range(0, len(month.idx), _CHUNK):
+                part = slice(start, start + _CHUNK)
+                lines = _month_lines(
+                    pop, month.t, month.idx[part], month.held[part], month.active[part], format_rng
+                )
+                f.write("\n".join(lines) + "\n")
+                rows += len(lines)
             if month.oracle is not None:
                 _write_oracle(oracle_path, pop.ncodpers[month.stayed], month.oracle)
     return GenerateResult(csv_path, oracle_path, rows, customers)
