@@ -202,11 +202,14 @@ Handler = Callable[[dict[str, Any]], tuple[int, Any]]
 
 @pytest.fixture
 def invoke() -> Handler:
-    """Call the real lambda_handler; return (status, parsed body)."""
-    handler = load_handler(ROOT / "functions" / "predict" / "app.py")
+    """Call the real lambda_handler; return (status, parsed body). The function is imported
+    at the first call, as Lambda does once the environment is set."""
+    handlers: list[Callable[[dict[str, Any], Any], dict[str, Any]]] = []
 
     def call(event: dict[str, Any]) -> tuple[int, Any]:
-        response = handler(event, LocalContext())
+        if not handlers:
+            handlers.append(load_handler(ROOT / "functions" / "predict" / "app.py"))
+        response = handlers[0](event, LocalContext())
         body = response["body"]
         try:
             return response["statusCode"], json.loads(body)

@@ -53,16 +53,19 @@ def oracle_scores(oracle_path: Path, pair: MonthPair) -> np.ndarray | None:
 
 
 def popularity_scores(manifest: Manifest, pair: MonthPair) -> np.ndarray:
-    """One list for everyone: products by how often they were added in training."""
+    """One fixed list for everyone, as the reference's baseline: products by how often they
+    were added in training (it knows nothing of the customer, holdings included)."""
     counts = manifest.training.get("addition_counts", {})
     row = np.array([float(counts.get(code, 0)) for code in PRODUCT_CODES])
-    scores = np.tile(row / max(row.sum(), 1.0), (len(pair.ncodpers), 1))
-    scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
-    return scores
+    return np.tile(row / max(row.sum(), 1.0), (len(pair.ncodpers), 1))
 
 
 def evaluate(data: str | Path, model_dir: str | Path, progress: bool = False) -> Evaluation:
-    """Score the model and the baselines on the last month of `data`."""
+    """Score the model and the baselines on the last month of `data`.
+
+    Baselines as in the reference: the most-popular list and the demographics-only model know
+    nothing of the customer's products; the model and the oracle exclude products held.
+    """
     directory = Path(model_dir)
     manifest, model = load_verified(directory)
     month = list_months(data)[-1]

@@ -76,11 +76,14 @@ def fit(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> HistGradientBoosti
 
 
 def holdout_scores(model: Any, pair: MonthPair, with_products: bool = True) -> np.ndarray:
-    """(n, 24) scores on `pair`, products already held pushed to the bottom."""
+    """(n, 24) scores on `pair`. With products, the model sees last month's holdings and
+    products already held go to the bottom; without, it knows nothing of them (the reference's
+    "demographics only, no product history")."""
     scores = np.zeros((len(pair.ncodpers), len(PRODUCT_CODES)))
     columns = [PRODUCT_CODES.index(c) for c in model.classes_]
     scores[:, columns] = model.predict_proba(pair.encode(with_products))
-    scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
+    if with_products:
+        scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
     return scores
 
 
