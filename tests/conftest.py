@@ -34,7 +34,7 @@ from bankreco import features, service
 from bankreco.catalog import PRODUCT_CODES, PROVINCE_NAMES, SEGMENTS
 from bankreco.cli import LocalContext, load_handler
 from bankreco.forest import compile_forest
-from bankreco.manifest import COMPACT_FILE, MODEL_FILE, CompactForm, Manifest, sha256
+from bankreco.manifest import COMPACT_FILE, MODEL_FILE, Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,22 +91,11 @@ def make_model(seed: int = 0, n: int = 3000, compact: bool = True) -> Artifacts:
     y = np.where(young & (rng.random(n) < 0.7), "ind_ecue_fin_ult1", rng.choice(pool, n))
     model = HistGradientBoostingClassifier(max_iter=15 + seed, max_depth=4, random_state=seed)
     model.fit(X, y)
-    blob = pickle.dumps(model)
-    files = {MODEL_FILE: blob}
-    form = None
+    files = {MODEL_FILE: pickle.dumps(model)}
     if compact:
         files[COMPACT_FILE] = compile_forest(model).to_bytes()
-        form = CompactForm(sha256=sha256(files[COMPACT_FILE]), bytes=len(files[COMPACT_FILE]))
-    manifest = Manifest(
-        model_sha256=sha256(blob),
-        model_bytes=len(blob),
-        estimator=type(model).__name__,
-        classes=[str(c) for c in model.classes_],
-        features=features.spec(),
-        training={"months": ["2016-04-28"], "seed": seed},
-        metrics={"map_at_7": 0.03},
-        compact=form,
-    )
+    training = {"months": ["2016-04-28"], "seed": seed}
+    manifest = Manifest.describe(model, files, training, metrics={"map_at_7": 0.03})
     return manifest, files
 
 

@@ -33,6 +33,19 @@ PROFILE_COLUMNS: Final = (
     "segmento",
 )
 
+# The nine profile fields the API accepts and the model reads (the original service's).
+PROFILE_FIELDS: Final = (
+    "sexo",
+    "age",
+    "segmento",
+    "antiguedad",
+    "tiprel_1mes",
+    "renta",
+    "pais_residencia",
+    "ind_actividad_cliente",
+    "nomprov",
+)
+
 # Product flag columns with their English names, in file order.
 PRODUCTS: Final[dict[str, str]] = {
     "ind_ahor_fin_ult1": "Saving Account",

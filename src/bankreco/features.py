@@ -14,7 +14,14 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from bankreco.catalog import PRODUCT_CODES, PROVINCES, RELATION_TYPES, SEGMENTS, SEXES
+from bankreco.catalog import (
+    PRODUCT_CODES,
+    PROFILE_FIELDS,
+    PROVINCES,
+    RELATION_TYPES,
+    SEGMENTS,
+    SEXES,
+)
 
 FEATURE_VERSION: Final = 1
 
@@ -39,18 +46,7 @@ PROFILE_FEATURES: Final = (
     "ind_actividad_cliente",
     "nomprov",
 )
-# The nine raw profile fields `encode` reads (the API's and the data's names).
-RAW_FIELDS: Final = (
-    "sexo",
-    "age",
-    "segmento",
-    "antiguedad",
-    "tiprel_1mes",
-    "renta",
-    "pais_residencia",
-    "ind_actividad_cliente",
-    "nomprov",
-)
+RAW_FIELDS: Final = PROFILE_FIELDS  # what `encode` reads, by the API's and the data's names
 OWNED_FEATURES: Final = tuple(f"owned_{code}" for code in PRODUCT_CODES)
 FEATURE_NAMES: Final = PROFILE_FEATURES + OWNED_FEATURES
 

@@ -66,6 +66,29 @@ class Manifest(BaseModel):
         """Every artifact file of the version besides the manifest."""
         return [self.model_file] + ([self.compact.file] if self.compact else [])
 
+    @classmethod
+    def describe(
+        cls,
+        estimator: Any,
+        files: dict[str, bytes],
+        training: dict[str, Any],
+        metrics: dict[str, Any],
+    ) -> Manifest:
+        """The manifest of a fitted estimator whose pickle (and, if present, compact form)
+        are `files`, as `train` writes them."""
+        blob = files[MODEL_FILE]
+        compact = files.get(COMPACT_FILE)
+        return cls(
+            model_sha256=sha256(blob),
+            model_bytes=len(blob),
+            estimator=type(estimator).__name__,
+            classes=[str(c) for c in estimator.classes_],
+            features=features.spec(),
+            training=training,
+            metrics=metrics,
+            compact=CompactForm(sha256=sha256(compact), bytes=len(compact)) if compact else None,
+        )
+
     def verify_file(self, name: str, data: bytes) -> None:
         """Raise IntegrityError unless `data` is the artifact `name` this manifest describes
         and serving can read the manifest's features and classes."""

@@ -27,6 +27,7 @@ from tqdm.utils import CallbackIOWrapper
 
 from bankreco.catalog import (
     PRODUCT_CODES,
+    PROFILE_FIELDS,
     PROVINCE_NAMES,
     PROVINCES,
     RELATION_TYPES,
@@ -37,18 +38,7 @@ from bankreco.catalog import (
 )
 
 REQUIRED_COLUMNS: Final = ("fecha_dato", "ncodpers")
-# The profile fields the model uses, in output order.
-MODEL_PROFILE_COLUMNS: Final = (
-    "sexo",
-    "age",
-    "segmento",
-    "antiguedad",
-    "tiprel_1mes",
-    "renta",
-    "pais_residencia",
-    "ind_actividad_cliente",
-    "nomprov",
-)
+MODEL_PROFILE_COLUMNS: Final = PROFILE_FIELDS  # the profile fields the model uses, in order
 
 # Reasons used as keys of ReadResult.dropped.
 DROP_BAD_DATE: Final = "unparseable fecha_dato"
@@ -95,8 +85,9 @@ def read_snapshots(
     against ``fecha_dato`` in either ISO or spreadsheet (``5/28/2016``) form; None keeps all.
     The frame has ``fecha_dato`` (category of ISO dates), ``ncodpers`` (int64), the nine model
     profile fields (category, float32, or float64 for renta; NaN when missing or invalid; a
-    profile column absent from the file is all NaN, with a warning) and the product flags present in the file (float32
-    0/1). ``rows_read`` counts every data row of the file, whatever its month.
+    profile column absent from the file is all NaN, with a warning) and the product flags
+    present in the file (float32 0/1). ``rows_read`` counts every data row of the file,
+    whatever its month.
 
     Raises ValueError when the file is empty, is not a CSV, or lacks fecha_dato/ncodpers.
     """

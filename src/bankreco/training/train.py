@@ -11,7 +11,6 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from tqdm import tqdm
 
-from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
 from bankreco.data.reader import list_months, read_snapshots
 from bankreco.forest import compile_forest
@@ -19,9 +18,7 @@ from bankreco.manifest import (
     COMPACT_FILE,
     MANIFEST_FILE,
     MODEL_FILE,
-    CompactForm,
     Manifest,
-    sha256,
 )
 from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
 from bankreco.training.metrics import map_at_k, perfect_map
@@ -129,29 +126,23 @@ def train(
     steps.close()
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    blob = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    compact = compile_forest(model).to_bytes()
-    manifest = Manifest(
-        model_sha256=sha256(blob),
-        model_bytes=len(blob),
-        estimator=type(model).__name__,
-        classes=[str(c) for c in model.classes_],
-        features=features.spec(),
-        training={
-            **examples.summary,
-            "data_file": Path(data).name,
-            "rows_read": read.rows_read,
-            "rows_dropped": read.dropped,
-            "file_months": [available[0], available[-1]],
-            "iterations": int(model.n_iter_),
-            "params": {k: v for k, v in vars(config).items() if k != "months"},
-            "mask_fraction": MASK_FRACTION,
-        },
-        metrics=metrics,
-        compact=CompactForm(sha256=sha256(compact), bytes=len(compact)),
-    )
-    (out_dir / MODEL_FILE).write_bytes(blob)
-    (out_dir / COMPACT_FILE).write_bytes(compact)
+    files = {
+        MODEL_FILE: pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL),
+        COMPACT_FILE: compile_forest(model).to_bytes(),
+    }
+    training = {
+        **examples.summary,
+        "data_file": Path(data).name,
+        "rows_read": read.rows_read,
+        "rows_dropped": read.dropped,
+        "file_months": [available[0], available[-1]],
+        "iterations": int(model.n_iter_),
+        "params": {k: v for k, v in vars(config).items() if k != "months"},
+        "mask_fraction": MASK_FRACTION,
+    }
+    manifest = Manifest.describe(model, files, training, metrics)
+    for name, content in files.items():
+        (out_dir / name).write_bytes(content)
     (out_dir / BASELINE_FILE).write_bytes(pickle.dumps(baseline, protocol=pickle.HIGHEST_PROTOCOL))
     (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2))
     return manifest
