@@ -13,6 +13,7 @@ from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
 
 FloatArray = npt.NDArray[np.float64]
+MIN_CLASS_EXAMPLES = 20
 
 
 def previous_month(month: str) -> str:
@@ -76,6 +77,17 @@ class Examples:
     X: FloatArray
     y: npt.NDArray[np.str_]
     summary: dict[str, Any] = field(default_factory=dict)
+
+    def common(self, min_share: float, min_count: int = MIN_CLASS_EXAMPLES) -> Examples:
+        """Only the products added often enough to be learned (at least `min_share` of the
+        additions and `min_count` examples); the others are listed in the summary."""
+        labels, counts = np.unique(self.y, return_counts=True)
+        keep = labels[(counts >= min_count) & (counts >= min_share * len(self.y))]
+        if len(keep) < 2:
+            raise ValueError(f"fewer than two products are added often enough: {list(keep)}")
+        rows = np.isin(self.y, keep)
+        left_out = sorted(set(labels) - set(keep))
+        return Examples(self.X[rows], self.y[rows], {**self.summary, "products_left_out": left_out})
 
 
 def addition_examples(

@@ -37,6 +37,7 @@ class TrainConfig:
     learning_rate: float = 0.1
     max_leaf_nodes: int = 15
     max_depth: int = 4  # shallow trees have a compact form (bankreco.forest)
+    min_class_share: float = 0.002  # products rarer among additions are not learned
     seed: int = 0
 
 
@@ -108,10 +109,13 @@ def train(
     steps = tqdm(total=4, desc="train", disable=not progress)
     pairs = [month_pair(read.frame, m) for m in months]
     examples = addition_examples(pairs, mask_fraction=MASK_FRACTION, seed=config.seed)
+    examples = examples.common(config.min_class_share)
     steps.update()
     model = fit(examples.X, examples.y, config)
     steps.update()
-    baseline_examples = addition_examples(pairs, with_products=False)
+    baseline_examples = addition_examples(pairs, with_products=False).common(
+        config.min_class_share
+    )
     baseline = fit(baseline_examples.X, baseline_examples.y, config)
     steps.update()
     metrics: dict[str, Any] = {}
