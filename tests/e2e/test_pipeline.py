@@ -95,3 +95,26 @@ def test_cli_versions_and_rollback(
     assert main(["versions", "--bank", "beta", "--store", store]) == 0
     assert capsys.readouterr().out.splitlines() == [f"* {first}", f"  {second}"]
     assert main(["rollback", "--bank", "beta", "--to", "v1", "--store", store]) == 2
+
+
+def test_compact_form_ranks_like_the_trained_estimator(trained_bank: TrainedBank) -> None:
+    """Every customer of the evaluation month: same probabilities, same top 7."""
+    import pickle
+
+    import numpy as np
+
+    from bankreco.data.reader import read_snapshots
+    from bankreco.forest import CompiledForest
+    from bankreco.manifest import COMPACT_FILE
+    from bankreco.training.dataset import month_pair
+
+    frame = read_snapshots(trained_bank.data, ["2016-04-28", "2016-05-28"]).frame
+    X = month_pair(frame, "2016-05-28").encode()
+    X[::5, len(X[0]) - 24 :] = np.nan  # clients that do not send holdings, too
+    estimator = pickle.loads((trained_bank.model_dir / MODEL_FILE).read_bytes())
+    fast = CompiledForest.from_bytes((trained_bank.model_dir / COMPACT_FILE).read_bytes())
+    expected, got = estimator.predict_proba(X), fast.predict_proba(X)
+    assert len(X) > 40_000
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    top = np.argsort(-expected, axis=1, kind="stable")[:, :7]
+    assert (np.argsort(-got, axis=1, kind="stable")[:, :7] == top).all()
