@@ -113,9 +113,7 @@ def train(
     steps.update()
     model = fit(examples.X, examples.y, config)
     steps.update()
-    baseline_examples = addition_examples(pairs, with_products=False).common(
-        config.min_class_share
-    )
+    baseline_examples = addition_examples(pairs, with_products=False).common(config.min_class_share)
     baseline = fit(baseline_examples.X, baseline_examples.y, config)
     steps.update()
     metrics: dict[str, Any] = {}
