@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import Final
 
 # Columns of train_ver2.csv, in file order.
@@ -153,6 +154,7 @@ def fold(text: str) -> str:
 _FOLDED_PROVINCES: Final = {fold(name): name for name in PROVINCES}
 
 
+@lru_cache(maxsize=4096)
 def canonical_province(name: str) -> str | None:
     """The data's spelling of a province name given in any case or accents, or None."""
     return _FOLDED_PROVINCES.get(fold(name))

@@ -15,18 +15,16 @@ from bankreco.catalog import PRODUCT_CODES, PRODUCTS
 from bankreco.errors import BankrecoError, UnknownBank
 from bankreco.registry import check_bank
 from bankreco.schemas import (
-    BatchItem,
-    BatchResponse,
     CustomerProfile,
     ErrorBody,
     ModelInfo,
-    Recommendation,
     RecommendationResponse,
     field_errors,
 )
 from bankreco.settings import Settings
 
 _INDEX = {code: i for i, code in enumerate(PRODUCT_CODES)}
+_PRODUCT = [{"product": code, "name": PRODUCTS[code]} for code in PRODUCT_CODES]
 
 
 class Recommender:
@@ -43,42 +41,35 @@ class Recommender:
             raise UnknownBank(f"bank {bank!r} is not served by this stage")
         return bank
 
-    def recommend(self, profiles: Sequence[CustomerProfile]) -> list[RecommendationResponse]:
-        """One ranked answer per profile, in order."""
-        by_bank: dict[str, list[int]] = defaultdict(list)
-        for i, profile in enumerate(profiles):
-            by_bank[self.bank_for(profile.bank)].append(i)
-        answers: dict[int, RecommendationResponse] = {}
-        for bank, indices in by_bank.items():
-            answers.update(
-                zip(indices, self._score(bank, [profiles[i] for i in indices]), strict=True)
-            )
-        return [answers[i] for i in range(len(profiles))]
+    def recommend(self, profile: CustomerProfile) -> RecommendationResponse:
+        """The ranked answer for one customer."""
+        answer = self._score(self.bank_for(profile.bank), [profile])[0]
+        return RecommendationResponse.model_validate(answer)
 
-    def recommend_batch(self, customers: Sequence[dict[str, Any]]) -> BatchResponse:
-        """Like `recommend`, but a profile that fails validation or routing fails alone."""
-        items: list[BatchItem] = []
+    def recommend_batch(self, customers: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """A `BatchResponse` as JSON-ready data: one result per customer, in order; a
+        profile that fails validation or routing fails alone."""
+        results: dict[int, dict[str, Any]] = {}
         valid: dict[str, list[tuple[int, CustomerProfile]]] = defaultdict(list)
         for i, raw in enumerate(customers):
             try:
                 profile = CustomerProfile.model_validate(raw)
                 valid[self.bank_for(profile.bank)].append((i, profile))
             except ValidationError as exc:
-                items.append(BatchItem(index=i, error=_validation_body(exc)))
+                results[i] = {"index": i, "error": _validation_body(exc).model_dump()}
             except BankrecoError as exc:
-                items.append(BatchItem(index=i, error=ErrorBody(code=exc.code, message=str(exc))))
+                results[i] = {"index": i, "error": {"code": exc.code, "message": str(exc)}}
         for bank, group in valid.items():
             try:
                 answers = self._score(bank, [p for _, p in group])
             except BankrecoError as exc:
-                error = ErrorBody(code=exc.code, message=str(exc))
-                items.extend(BatchItem(index=i, bank=bank, error=error) for i, _ in group)
+                error = {"code": exc.code, "message": str(exc)}
+                results.update((i, {"index": i, "bank": bank, "error": error}) for i, _ in group)
                 continue
-            items.extend(
-                BatchItem(index=i, **answer.model_dump())
-                for (i, _), answer in zip(group, answers, strict=True)
+            results.update(
+                (i, {"index": i, **answer}) for (i, _), answer in zip(group, answers, strict=True)
             )
-        return BatchResponse(results=sorted(items, key=lambda item: item.index))
+        return {"results": [results[i] for i in range(len(customers))]}
 
     def model_info(self, bank: str | None) -> ModelInfo:
         """What the stage serves for `bank`."""
@@ -95,35 +86,33 @@ class Recommender:
             training=manifest.training,
         )
 
-    def _score(
-        self, bank: str, profiles: Sequence[CustomerProfile]
-    ) -> list[RecommendationResponse]:
+    def _score(self, bank: str, profiles: Sequence[CustomerProfile]) -> list[dict[str, Any]]:
+        """Answers as plain data (a batch builds thousands: no model objects per product)."""
         model = self.cache.get(bank)
         owned = _owned_matrix(profiles)
         scores = model.probabilities(encode_profiles(profiles, owned))
-        held = np.nan_to_num(owned, nan=0.0) > 0 if owned is not None else None
-        if held is not None:
-            scores[held] = -1.0
-        order = np.argsort(-scores, axis=1, kind="stable")
-        answers = []
-        for row, profile in enumerate(profiles):
-            picks = [j for j in order[row, : profile.top_k] if scores[row, j] >= 0]
-            answers.append(
-                RecommendationResponse(
-                    bank=bank,
-                    model_version=model.version,
-                    customer_id=profile.customer_id,
-                    recommendations=[
-                        Recommendation(
-                            product=PRODUCT_CODES[j],
-                            name=PRODUCTS[PRODUCT_CODES[j]],
-                            score=round(float(scores[row, j]), 6),
-                        )
-                        for j in picks
-                    ],
-                )
-            )
-        return answers
+        if owned is not None:
+            scores[np.nan_to_num(owned, nan=0.0) > 0] = -1.0
+        k = max(p.top_k for p in profiles)
+        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        top_scores = np.round(np.take_along_axis(scores, top, axis=1), 6).tolist()
+        return [
+            {
+                "bank": bank,
+                "model_version": model.version,
+                "customer_id": profile.customer_id,
+                "recommendations": [
+                    {**_PRODUCT[j], "score": score}
+                    for j, score in zip(
+                        top[row, : profile.top_k].tolist(),
+                        top_scores[row][: profile.top_k],
+                        strict=True,
+                    )
+                    if score >= 0
+                ],
+            }
+            for row, profile in enumerate(profiles)
+        ]
 
 
 def encode_profiles(

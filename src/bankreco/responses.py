@@ -26,6 +26,15 @@ def parse_body(body: str) -> Any:
         raise InvalidBody("request body is nested too deeply") from exc
 
 
+def json_response(body: Any, status: int = 200) -> Response[str]:
+    """A JSON response from plain data."""
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body, separators=(",", ":")),
+    )
+
+
 def error_response(exc: Exception) -> Response[str]:
     """The response for any exception a route raises."""
     if isinstance(exc, RequestValidationError):
@@ -44,8 +53,4 @@ def error_response(exc: Exception) -> Response[str]:
         logger.exception("unexpected error")
         body = ErrorBody(code="internal_error", message="internal error; see the logs")
         status = 500
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=ErrorResponse(error=body).model_dump_json(),
-    )
+    return json_response(ErrorResponse(error=body).model_dump(), status)
