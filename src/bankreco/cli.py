@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="directory for model.pkl and manifest.json")
     p.add_argument("--months", nargs="+", help="months to learn additions of (YYYY-MM-28)")
     p.add_argument("--all-months", action="store_true", help="also train on the last month")
-    p.add_argument("--max-iter", type=int, default=100)
+    p.add_argument("--max-iter", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
