@@ -36,12 +36,25 @@ class LocalContext:
         return 29_000
 
 
+def local_defaults() -> None:
+    """What the template sets in Lambda, for local runs (the caller's environment wins)."""
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bankreco")
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bankreco")
+
+
+def quiet_local_run() -> None:
+    """Keep a local run's stdout for the answers: no metric blobs, warnings-only logs. Called
+    before Powertools' objects exist, which read these once."""
+    local_defaults()
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
 def load_function(path: Path = HANDLER) -> ModuleType:
     """Import the Lambda function's module from its file, as the runtime does."""
     if not path.is_file():
         raise SystemExit(f"handler not found: {path} (run from the project root or pass --handler)")
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bankreco")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bankreco")
+    local_defaults()
     spec = importlib.util.spec_from_file_location("bankreco_function_app", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot import {path}")
@@ -96,6 +109,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         all_months=args.all_months,
         max_iter=args.max_iter,
         seed=args.seed,
+        threads=args.threads,
     )
     manifest = train(args.data, args.out, config, progress=not args.quiet)
     print(f"trained {manifest.estimator} on {manifest.training['months']} -> {args.out}")
@@ -155,14 +169,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
-def quiet_local_run() -> None:
-    """Keep a local run's stdout for the answers: no metric blobs, warnings-only logs."""
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-
-
 def cmd_invoke(args: argparse.Namespace) -> int:
-    quiet_local_run()
     if args.store:
         os.environ["MODEL_STORE_URI"] = args.store
     for event in args.events:
@@ -211,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--months", nargs="+", help="months to learn additions of (YYYY-MM-28)")
     p.add_argument("--all-months", action="store_true", help="also train on the last month")
     p.add_argument("--max-iter", type=int, default=40)
+    p.add_argument("--threads", type=int, default=1, help="OpenMP threads of the fit")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
@@ -260,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in {"invoke", "demo"}:
+        quiet_local_run()
     try:
         code: int = args.func(args)
     except (BankrecoError, ValueError, FileNotFoundError) as exc:

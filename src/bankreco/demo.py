@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from bankreco.cli import EXAMPLES, invoke, quiet_local_run
+from bankreco.cli import EXAMPLES, invoke
 from bankreco.manifest import read_model_dir
 from bankreco.registry import Registry
 from bankreco.store import open_store
@@ -38,7 +38,6 @@ def run_demo(workdir: Path, customers: int, seed: int) -> int:
     version = Registry(open_store(str(store_dir))).publish(DEMO_BANK, *read_model_dir(model_dir))
     print(f"4/5 published {DEMO_BANK}/{version} to {store_dir}")
     os.environ.update({"MODEL_STORE_URI": str(store_dir), "BANK_ID": DEMO_BANK})
-    quiet_local_run()
     service.reset()
     print("5/5 the three examples of the original service, through the Lambda handler:")
     for event in EXAMPLES:
