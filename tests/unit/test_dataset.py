@@ -39,7 +39,9 @@ def test_additions_are_products_held_now_and_not_last_month() -> None:
     added = pair.added
     assert added.sum() == 1
     assert added[0, PRODUCT_CODES.index("ind_recibo_ult1")]
-    examples = addition_examples([pair])
+    examples, baseline = addition_examples([pair])
+    assert (baseline.y == examples.y).all()
+    assert (baseline.X[:, len(features.PROFILE_FEATURES) :] == 0).all()
     assert list(examples.y) == ["ind_recibo_ult1"]
     assert examples.X.shape == (1, len(features.FEATURE_NAMES))
     assert examples.summary["additions"] == 1

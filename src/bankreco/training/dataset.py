@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,20 +31,23 @@ class MonthPair:
     month: str
     ncodpers: npt.NDArray[np.int64]
     profile: dict[str, Any]
-    owned_before: FloatArray  # (n, 24) 0/1, NaN unknown
-    owned_now: FloatArray
+    owned_before: npt.NDArray[np.float32]  # (n, 24) 0/1, NaN unknown
+    owned_now: npt.NDArray[np.float32]
 
     @property
     def added(self) -> npt.NDArray[np.bool_]:
         """(n, 24): held now and not held last month."""
         return (np.nan_to_num(self.owned_now) > 0) & ~(np.nan_to_num(self.owned_before) > 0)
 
-    def encode(self, with_products: bool = True) -> FloatArray:
-        """Features of every customer; without products, holdings read as a constant 0."""
-        owned = (
-            np.nan_to_num(self.owned_before) if with_products else np.zeros_like(self.owned_before)
-        )
-        return features.encode(self.profile, owned)
+    def encode(
+        self, with_products: bool = True, rows: npt.NDArray[np.intp] | None = None
+    ) -> FloatArray:
+        """Features of the customers at `rows` (default: all); without products, holdings
+        read as a constant 0."""
+        profile = self.profile if rows is None else {k: v[rows] for k, v in self.profile.items()}
+        held = self.owned_before if rows is None else self.owned_before[rows]
+        owned = np.nan_to_num(held) if with_products else np.zeros_like(held)
+        return features.encode(profile, owned)
 
 
 def month_pair(frame: pd.DataFrame, month: str) -> MonthPair:
@@ -61,8 +65,8 @@ def month_pair(frame: pd.DataFrame, month: str) -> MonthPair:
     if len(products) != len(PRODUCT_CODES):
         raise ValueError("the file has no product columns: it cannot be used for training")
 
-    def flags(part: pd.DataFrame) -> FloatArray:
-        return part[products].to_numpy(dtype=np.float64, na_value=np.nan)
+    def flags(part: pd.DataFrame) -> npt.NDArray[np.float32]:
+        return part[products].to_numpy(dtype=np.float32, na_value=np.nan)
 
     profile = {name: now[name].to_numpy(dtype=object) for name in features.RAW_FIELDS}
     for name in ("age", "antiguedad", "renta", "ind_actividad_cliente"):
@@ -91,33 +95,40 @@ class Examples:
 
 
 def addition_examples(
-    pairs: list[MonthPair], *, with_products: bool = True, mask_fraction: float = 0.0, seed: int = 0
-) -> Examples:
-    """Examples from every addition in `pairs`.
+    pairs: Iterable[MonthPair], *, mask_fraction: float = 0.0, seed: int = 0
+) -> tuple[Examples, Examples]:
+    """Examples from every addition in `pairs`, with last month's products and without them
+    (the demographics-only baseline). Only the customers who added something are encoded, and
+    each month can be dropped once read, so memory follows the additions, not the file.
 
-    `mask_fraction` of the rows get their product flags set unknown, so the model also
-    learns to answer for clients that do not send the customer's holdings.
+    `mask_fraction` of the rows with products get them set unknown, so the model also learns
+    to answer for clients that do not send the customer's holdings.
     """
     rng = np.random.default_rng(seed)
-    blocks, labels = [], []
+    with_products, without, labels, months = [], [], [], []
     counts = dict.fromkeys(PRODUCT_CODES, 0)
+    customer_months = 0
     for pair in pairs:
         added = pair.added
         rows, cols = np.nonzero(added)
-        X = pair.encode(with_products)[rows]
-        if with_products and mask_fraction > 0:
+        X = pair.encode(True, rows)
+        if mask_fraction > 0:
             masked = rng.random(len(rows)) < mask_fraction
             X[np.ix_(masked, np.arange(len(features.PROFILE_FEATURES), X.shape[1]))] = np.nan
-        blocks.append(X)
+        with_products.append(X)
+        without.append(pair.encode(False, rows))
         labels.append(np.asarray(PRODUCT_CODES)[cols])
         for code, n in zip(PRODUCT_CODES, added.sum(axis=0), strict=True):
             counts[code] += int(n)
-    if not blocks or sum(len(b) for b in blocks) == 0:
+        months.append(pair.month)
+        customer_months += len(pair.ncodpers)
+    if sum(len(b) for b in labels) == 0:
         raise ValueError("no additions in the training months: nothing to learn from")
     summary = {
-        "months": [p.month for p in pairs],
-        "customer_months": int(sum(len(p.ncodpers) for p in pairs)),
+        "months": months,
+        "customer_months": customer_months,
         "additions": int(sum(counts.values())),
         "addition_counts": counts,
     }
-    return Examples(np.vstack(blocks), np.concatenate(labels), summary)
+    y = np.concatenate(labels)
+    return Examples(np.vstack(with_products), y, summary), Examples(np.vstack(without), y, summary)

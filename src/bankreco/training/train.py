@@ -111,13 +111,15 @@ def train(
     )
     read = read_snapshots(data, needed, progress=progress)
     steps = tqdm(total=4, desc="train", disable=not progress)
-    pairs = [month_pair(read.frame, m) for m in months]
-    examples = addition_examples(pairs, mask_fraction=MASK_FRACTION, seed=config.seed)
+    pairs = (month_pair(read.frame, m) for m in months)
+    examples, baseline_examples = addition_examples(
+        pairs, mask_fraction=MASK_FRACTION, seed=config.seed
+    )
     examples = examples.common(config.min_class_share)
+    baseline_examples = baseline_examples.common(config.min_class_share)
     steps.update()
     model = fit(examples.X, examples.y, config)
     steps.update()
-    baseline_examples = addition_examples(pairs, with_products=False).common(config.min_class_share)
     baseline = fit(baseline_examples.X, baseline_examples.y, config)
     steps.update()
     metrics: dict[str, Any] = {}
