@@ -343,3 +343,13 @@ def test_pickled_estimators_need_the_sklearn_layer(
     assert response["statusCode"] == 200, response
     assert json.loads(response["body"])["model_version"] == version
     assert any(f.startswith(str(sklearn_local_build.site)) for f in files), files
+
+
+def test_bytecode_is_shipped_when_the_build_python_is_the_target(
+    local_build_over_limit: Build, lambda_build: Build
+) -> None:
+    """Lambda's /opt is read-only: without .pyc every cold start compiles every module."""
+    assert list((local_build_over_limit.site / "bankreco").glob("__pycache__/*.pyc"))
+    assert "bytecode: compiled" in local_build_over_limit.result.stdout
+    if sys.version_info[:2] != (3, 12):
+        assert "note: no bytecode" in lambda_build.result.stdout
