@@ -37,6 +37,9 @@ lock:  ## re-resolve requirements.lock from pyproject.toml (needs uv)
 openapi: install
 	$(BIN)/bankreco openapi --out docs/openapi.json
 
+bench: install  ## the performance benchmark, written to docs/performance.md (quick check: $(PY) -m bench --quick)
+	$(BIN)/python -m bench --out docs/performance.md
+
 layer: install  ## build the Lambda layer (arm64, python3.12) into build/layer and check its size
 	$(PY) layers/build_layer.py --out build/layer --function-dir functions/predict
 

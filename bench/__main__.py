@@ -1,0 +1,103 @@
+"""`python -m bench [--quick] [--out FILE] [--workdir DIR] [--only ROW ...]`."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bench import cost, rows, size, training
+from bench.proc import ROOT
+from bench.report import Line, RowResult, machine, render
+from bench.session import Session
+from bench.setup import FULL, QUICK, prepared
+
+ROWS: dict[str, Callable[[Session], RowResult]] = {
+    "warm": rows.warm,
+    "batch": rows.batch,
+    "cold": rows.cold,
+    "rss": rows.rss,
+    "size": size.size,
+    "train": training.train,
+}
+ORDER = (*ROWS, "cost")
+SERVED = frozenset({"warm", "batch", "cold", "rss"})  # rows that serve the prepared model
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small and fast: checks it works")
+    parser.add_argument("--out", type=Path, help="also write the Markdown document here")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=ROOT / ".local" / "bench",
+        help="cache of data, models and wheels (default: %(default)s)",
+    )
+    parser.add_argument("--only", nargs="+", choices=ORDER, metavar="ROW", help=", ".join(ORDER))
+    return parser.parse_args(argv)
+
+
+def _failed(name: str, session: Session, exc: BaseException) -> RowResult:
+    message = f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    line = Line(name, "failed", message[:200], "-", "-", "-", "no", session.command(name))
+    return RowResult(name, [line], [traceback.format_exc(limit=3)[-1500:].replace("\n", " ")])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    selected = [name for name in ORDER if name in (args.only or ORDER)]
+    scale = QUICK if args.quick else FULL
+    workdir = args.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    session = Session(workdir, scale)
+    info = machine()
+    started = time.monotonic()
+    saved = session.saved()
+    needs_model = bool(SERVED.intersection(selected)) or (
+        "cost" in selected and not {"warm", "rss"} <= saved.keys()
+    )
+    results: list[RowResult] = []
+    setup: tuple[str, ...] = ()
+
+    def run_row(name: str) -> RowResult:
+        print(f"[bench] row {name}", file=sys.stderr, flush=True)
+        result = ROWS[name](session)
+        session.memo[f"row:{name}"] = result.data
+        session.save(name, result.data)
+        return result
+
+    with prepared(workdir, scale) if needs_model else contextlib.nullcontext() as bench:
+        session.bench = bench
+        setup = bench.summary if bench else ()
+        for name in selected:
+            try:
+                if name == "cost":
+                    results.append(cost.cost(session, run_row))
+                else:
+                    results.append(run_row(name))
+            except Exception as exc:  # one failing row must not hide the others
+                results.append(_failed(name, session, exc))
+    document = render(
+        results,
+        command=shlex.join(["python", "-m", "bench", *argv]),
+        quick=scale.quick,
+        info=info,
+        seconds=time.monotonic() - started,
+        setup=setup,
+    )
+    print(document)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(document + "\n")
+    return 1 if any(line.measure == "failed" for r in results for line in r.lines) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
