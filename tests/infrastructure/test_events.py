@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import EXAMPLE_BODIES
+
 EVENTS_DIR = Path(__file__).resolve().parents[2] / "events"
 EXPECTED = {
     "predict_example_1.json": ("POST", "/recommendations"),
@@ -30,41 +32,7 @@ PROXY_KEYS = {
     "body",
     "isBase64Encoded",
 }
-EXAMPLES: list[dict[str, Any]] = [
-    {
-        "sexo": "H",
-        "age": 22,
-        "segmento": "03 - UNIVERSITARIO",
-        "antiguedad": 34,
-        "tiprel_1mes": "I",
-        "renta": 106885.8,
-        "pais_residencia": "ES",
-        "ind_actividad_cliente": "0",
-        "nomprav": "BALEARs, ILLES",
-    },
-    {
-        "sexo": "V",
-        "age": 56,
-        "segmento": "01 - TOP",
-        "antiguedad": 256,
-        "tiprel_1mes": "A",
-        "renta": 326124.9,
-        "pais_residencia": "ES",
-        "ind_actividad_cliente": "0",
-        "nomprav": "MADRID",
-    },
-    {
-        "sexo": "H",
-        "age": 36,
-        "segmento": "02 - PARTICULARES",
-        "antiguedad": 34,
-        "tiprel_1mes": "I",
-        "renta": -99,
-        "pais_residencia": "ES",
-        "ind_actividad_cliente": "0",
-        "nomprav": "ALICANTE",
-    },
-]
+EXAMPLES = EXAMPLE_BODIES  # the original service's three requests, verbatim
 
 
 def load(name: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from bankreco.catalog import PROFILE_FIELDS
 from bankreco.schemas import BatchRequest, CustomerProfile, field_errors
 
 VALID: dict[str, Any] = {
@@ -20,17 +21,7 @@ VALID: dict[str, Any] = {
     "ind_actividad_cliente": "0",
     "nomprov": "BALEARS, ILLES",
 }
-REQUIRED = [
-    "sexo",
-    "age",
-    "segmento",
-    "antiguedad",
-    "tiprel_1mes",
-    "renta",
-    "pais_residencia",
-    "ind_actividad_cliente",
-    "nomprov",
-]
+REQUIRED = list(PROFILE_FIELDS)
 
 
 def errors_of(body: dict[str, Any]) -> dict[str, str]:
