@@ -432,12 +432,13 @@ def precompile(site: Path, target_python: str | None) -> bool:
     return bool(ok)
 
 
-def iter_files(root: Path) -> Iterator[Path]:
+def iter_files(root: Path, bytecode: bool = True) -> Iterator[Path]:
+    """The files shipped from `root`; `bytecode=False` skips caches a local run left behind."""
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        dirnames[:] = sorted(d for d in dirnames if bytecode or d != "__pycache__")
         for filename in sorted(filenames):
             path = Path(dirpath) / filename
-            if path.is_file() and not path.is_symlink() and path.suffix != ".pyc":
+            if path.is_file() and not path.is_symlink() and (bytecode or path.suffix != ".pyc"):
                 yield path
 
 
@@ -445,9 +446,9 @@ def tree_size(root: Path) -> int:
     return sum(path.stat().st_size for path in iter_files(root))
 
 
-def measure(root: Path, arc_base: Path) -> Size:
+def measure(root: Path, arc_base: Path, bytecode: bool = True) -> Size:
     """Unzipped bytes of the files under ``root`` and the size of their deflate zip."""
-    files = list(iter_files(root))
+    files = list(iter_files(root, bytecode))
     unzipped = sum(path.stat().st_size for path in files)
     with tempfile.TemporaryFile() as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -521,7 +522,8 @@ def build(args: argparse.Namespace) -> int:
     precompile(site, None if args.local else args.python_version)
 
     layer = measure(site, out)
-    function = measure(function_dir, function_dir) if function_dir else Size(0, 0)
+    # the function ships its sources only (functions/predict/Makefile copies *.py)
+    function = measure(function_dir, function_dir, bytecode=False) if function_dir else Size(0, 0)
     total = Size(layer.unzipped + function.unzipped, layer.zipped + function.zipped)
     print("sizes (1 MB = 2**20 bytes):")
     print(f"  layer     unzipped {mb(layer.unzipped)}   zipped {mb(layer.zipped)}")
