@@ -15,6 +15,11 @@ from bankreco.forest import CompiledForest
 from bankreco.manifest import Manifest
 
 
+def product_columns(classes: Any) -> npt.NDArray[np.intp]:
+    """Where each of an estimator's classes goes among catalog.PRODUCT_CODES."""
+    return np.array([PRODUCT_CODES.index(str(c)) for c in classes], dtype=np.intp)
+
+
 @dataclass
 class LoadedModel:
     """One bank's model version; `probabilities` is aligned to catalog.PRODUCT_CODES."""
@@ -33,7 +38,7 @@ class LoadedModel:
                 f"{self.bank}/{self.version}: estimator has no predict_proba or its classes "
                 "differ from the manifest's"
             )
-        self._columns = np.array([PRODUCT_CODES.index(c) for c in classes], dtype=np.intp)
+        self._columns = product_columns(classes)
 
     @classmethod
     def from_artifact(

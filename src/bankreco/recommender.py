@@ -16,10 +16,9 @@ from bankreco.errors import BankrecoError, UnknownBank
 from bankreco.registry import check_bank
 from bankreco.schemas import (
     CustomerProfile,
-    ErrorBody,
     ModelInfo,
     RecommendationResponse,
-    field_errors,
+    validation_error,
 )
 from bankreco.settings import Settings
 
@@ -56,7 +55,10 @@ class Recommender:
                 profile = CustomerProfile.model_validate(raw)
                 valid[self.bank_for(profile.bank)].append((i, profile))
             except ValidationError as exc:
-                results[i] = {"index": i, "error": _validation_body(exc).model_dump()}
+                results[i] = {
+                    "index": i,
+                    "error": validation_error(exc.errors(), skip=()).model_dump(),
+                }
             except BankrecoError as exc:
                 results[i] = {"index": i, "error": {"code": exc.code, "message": str(exc)}}
         for bank, group in valid.items():
@@ -134,9 +136,3 @@ def _owned_matrix(profiles: Sequence[CustomerProfile]) -> np.ndarray | None:
         else:
             owned[row, [_INDEX[c] for c in profile.owned_products]] = 1.0
     return owned
-
-
-def _validation_body(exc: ValidationError) -> ErrorBody:
-    fields = field_errors(exc.errors(), skip=())
-    names = ", ".join(f.field for f in fields)
-    return ErrorBody(code="validation_error", message=f"invalid fields: {names}", fields=fields)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from bankreco.errors import BankrecoError, InvalidBody, PayloadTooLarge
 from bankreco.observability import logger
-from bankreco.schemas import ErrorBody, ErrorResponse, field_errors
+from bankreco.schemas import ErrorBody, ErrorResponse, validation_error
 from bankreco.settings import get_settings
 
 
@@ -38,9 +38,7 @@ def json_response(body: Any, status: int = 200) -> Response[str]:
 def error_response(exc: Exception) -> Response[str]:
     """The response for any exception a route raises."""
     if isinstance(exc, RequestValidationError):
-        fields = field_errors(list(exc.errors()))
-        names = ", ".join(dict.fromkeys(f.field for f in fields))
-        body = ErrorBody(code="validation_error", message=f"invalid fields: {names}", fields=fields)
+        body = validation_error(list(exc.errors()))
         status = 400
     elif isinstance(exc, ServiceError):
         body = ErrorBody(code="not_found" if exc.status_code == 404 else "error", message=exc.msg)

@@ -193,3 +193,10 @@ def field_errors(errors: list[Any], skip: tuple[str, ...] = ("body",)) -> list[F
         message = "unknown field" if error.get("type") == "extra_forbidden" else error["msg"]
         found.append(FieldError(field=".".join(loc) or "body", message=message))
     return found
+
+
+def validation_error(errors: list[Any], skip: tuple[str, ...] = ("body",)) -> ErrorBody:
+    """The 400 body for pydantic errors: every wrong field named once in the message."""
+    fields = field_errors(errors, skip)
+    names = ", ".join(dict.fromkeys(f.field for f in fields))
+    return ErrorBody(code="validation_error", message=f"invalid fields: {names}", fields=fields)

@@ -21,6 +21,7 @@ from bankreco.manifest import (
     MODEL_FILE,
     Manifest,
 )
+from bankreco.model import product_columns
 from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
 from bankreco.training.metrics import map_at_k, perfect_map
 
@@ -82,8 +83,7 @@ def holdout_scores(model: Any, pair: MonthPair, with_products: bool = True) -> n
     products already held go to the bottom; without, it knows nothing of them (the reference's
     "demographics only, no product history")."""
     scores = np.zeros((len(pair.ncodpers), len(PRODUCT_CODES)))
-    columns = [PRODUCT_CODES.index(c) for c in model.classes_]
-    scores[:, columns] = model.predict_proba(pair.encode(with_products))
+    scores[:, product_columns(model.classes_)] = model.predict_proba(pair.encode(with_products))
     if with_products:
         scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
     return scores
