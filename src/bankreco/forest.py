@@ -1,9 +1,11 @@
 """A compact, numpy-only form of a fitted HistGradientBoostingClassifier.
 
-Every tree is padded to a complete binary tree of one depth, so all trees of all rows are
-walked together, one level per numpy step; no per-tree Python and no scikit-learn import at
-serving time. The arrays are stored with `np.savez` (no pickle). It gives the estimator's own
-probabilities: the same thresholds, the same missing-value directions, the same sums.
+Every tree is padded to a complete binary tree of one depth. Rows are evaluated 64 at a time
+as the bits of one machine word: each distinct node test is computed once per row, packed, and
+all trees are walked one level per numpy step with bitwise operations; only the leaf values
+are looked up row by row. No per-tree Python and no scikit-learn import at serving time. The
+arrays are stored with `np.savez` (no pickle). It gives the estimator's own probabilities:
+the same thresholds, the same missing-value directions, the same sums.
 """
 
 from __future__ import annotations
@@ -17,11 +19,44 @@ import numpy.typing as npt
 
 MAX_DEPTH: Final = 8
 FORMAT: Final = 1
-CHUNK: Final = 128  # rows walked together: keeps the (rows, trees) arrays in cache
+CHUNK: Final = 1024  # rows evaluated together: bounds the (trees, rows) arrays
+FEW: Final = 64  # up to this many rows, one gather tests them all (per feature is for many rows)
+Words = npt.NDArray[np.uint64]
 
 
 class NotCompilable(ValueError):
     """The estimator has no compact form (another estimator, categorical splits, too deep)."""
+
+
+@dataclass(frozen=True)
+class _Block:
+    """The distinct tests on one feature: rows `tests` of the test matrix."""
+
+    feature: int
+    tests: slice
+    threshold: npt.NDArray[np.float64]  # (m, 1)
+    nan_right: npt.NDArray[np.bool_] | None  # (m, 1); None if NaN goes left in every test
+
+
+def _block(tests: npt.NDArray[np.float64], feature: int, lo: int, hi: int) -> _Block:
+    """Rows lo:hi of the sorted distinct (feature, threshold, NaN goes right) tests."""
+    nan_right = tests[lo:hi, 2:3] > 0
+    return _Block(
+        int(feature),
+        slice(int(lo), int(hi)),
+        tests[lo:hi, 1:2],
+        nan_right if nan_right.any() else None,
+    )
+
+
+def _compare(values: npt.NDArray[np.float64], block: _Block, out: npt.NDArray[np.bool_]) -> None:
+    """Whether each value goes right at each test of `block` (values: one feature's row, or
+    (tests, n))."""
+    np.greater(values, block.threshold, out=out)  # NaN compares False: goes left...
+    if block.nan_right is not None:
+        missing = np.isnan(values)
+        if missing.any():
+            out |= missing & block.nan_right  # ...unless the test sends it right
 
 
 @dataclass
@@ -29,7 +64,7 @@ class CompiledForest:
     """Trees of depth `depth` as arrays; tree t adds to the raw score of class `tree_class[t]`.
 
     Many nodes share a test (feature, threshold, missing direction): each distinct test is
-    evaluated once per row, and the walk then only looks results up.
+    evaluated once per row, and the walk then only combines bits.
     """
 
     classes: npt.NDArray[np.str_]
@@ -40,13 +75,16 @@ class CompiledForest:
     leaf: npt.NDArray[np.float64]  # (T, 2**depth)
     tree_class: npt.NDArray[np.intp]  # (T,)
     _test_feature: npt.NDArray[np.intp] = field(init=False, repr=False)
-    _test_threshold: npt.NDArray[np.float64] = field(init=False, repr=False)
-    _test_nan_right: npt.NDArray[np.bool_] = field(init=False, repr=False)
-    _node_test: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T * internal,)
-    _by_class: npt.NDArray[np.float64] = field(init=False, repr=False)  # (T, K)
+    _tests: _Block = field(init=False, repr=False)  # every distinct test (`feature` unused)
+    _blocks: list[_Block] = field(init=False, repr=False)  # the same, per feature
+    _level_tests: list[npt.NDArray[np.intp]] = field(init=False, repr=False)
+    _leaves: npt.NDArray[np.float64] = field(init=False, repr=False)  # `leaf`, walk's order
+    _leaf_start: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T, 1)
+    _classes: npt.NDArray[np.intp] = field(init=False, repr=False)  # classes that have trees
+    _class_start: npt.NDArray[np.intp] = field(init=False, repr=False)  # their first tree
 
     def __post_init__(self) -> None:
-        trees = len(self.tree_class)
+        trees, internal = self.feature.shape
         tests = np.stack(
             [
                 self.feature.ravel().astype(np.float64),
@@ -55,13 +93,22 @@ class CompiledForest:
             ],
             axis=1,
         )
-        unique, self._node_test = np.unique(tests, axis=0, return_inverse=True)
-        self._node_test = self._node_test.ravel().astype(np.intp)
+        unique, node_test = np.unique(tests, axis=0, return_inverse=True)  # sorted by feature
         self._test_feature = unique[:, 0].astype(np.intp)
-        self._test_threshold = unique[:, 1]
-        self._test_nan_right = unique[:, 2].astype(bool)
-        self._by_class = np.zeros((trees, len(self.baseline)))
-        self._by_class[np.arange(trees), self.tree_class] = 1.0
+        self._tests = _block(unique, -1, 0, len(unique))
+        self._blocks = [
+            _block(unique, feature, *np.searchsorted(self._test_feature, [feature, feature + 1]))
+            for feature in np.unique(self._test_feature).tolist()
+        ]
+        by_class = np.argsort(self.tree_class, kind="stable")  # the walk's order of trees
+        by_node = node_test.reshape(trees, internal).astype(np.intp)[by_class]
+        self._level_tests = [  # (2**level, T): the tests of each level's nodes
+            np.ascontiguousarray(by_node[:, 2**level - 1 : 2 ** (level + 1) - 1].T)
+            for level in range(self.depth)
+        ]
+        self._leaves = self.leaf[by_class]
+        self._leaf_start = (np.arange(trees, dtype=np.intp) * self.leaf.shape[1])[:, None]
+        self._classes, self._class_start = np.unique(self.tree_class[by_class], return_index=True)
 
     @property
     def depth(self) -> int:
@@ -79,20 +126,48 @@ class CompiledForest:
         return np.vstack([self._raw(X[i : i + CHUNK]) for i in range(0, len(X), CHUNK)])
 
     def _raw(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        n, trees = len(X), len(self.tree_class)
-        internal, leaves = self.feature.shape[1], self.leaf.shape[1]
-        values = X[:, self._test_feature]
-        right = values > self._test_threshold  # (n, tests): NaN compares False
-        right |= np.isnan(values) & self._test_nan_right
-        flat_right = right.ravel()
-        row_start = (np.arange(n) * right.shape[1])[:, None]
-        tree_start = np.arange(trees) * internal
-        node = 1 + right[:, self._node_test[tree_start]]  # level 0: every row at the root
-        for _ in range(1, self.depth):
-            node = 2 * node + 1 + flat_right[row_start + self._node_test[node + tree_start]]
-        reached = self.leaf.ravel()[node - internal + np.arange(trees) * leaves]
-        raw: npt.NDArray[np.float64] = reached @ self._by_class + self.baseline
+        n = len(X)
+        turns = self._turns(self._test_bits(X))
+        # leaf index of every (tree, row): the turns read as a binary number, root first
+        planes = np.unpackbits(turns.view(np.uint8), axis=2, count=n, bitorder="little")
+        leaf = planes[0]
+        for plane in planes[1:]:
+            leaf += leaf  # a shift, but numpy adds bytes much faster
+            leaf |= plane
+        # intp indices (others take a slow converting path), in range by construction
+        reached = np.take(self._leaves, leaf + self._leaf_start, mode="clip")  # (T, n)
+        raw = np.zeros((n, len(self.baseline)))
+        raw[:, self._classes] = np.add.reduceat(reached, self._class_start, axis=0).T
+        raw += self.baseline
         return raw
+
+    def _test_bits(self, X: npt.NDArray[np.float64]) -> Words:
+        """(tests, words): bit r of word w is set if row 64w + r goes right at that test."""
+        n = len(X)
+        right = np.empty((len(self._test_feature), n), dtype=bool)
+        if n <= FEW:
+            _compare(X.T[self._test_feature], self._tests, right)
+        else:
+            columns = np.ascontiguousarray(X.T)
+            for block in self._blocks:
+                _compare(columns[block.feature], block, right[block.tests])
+        packed = np.zeros((len(right), -(-n // 64) * 8), dtype=np.uint8)
+        packed[:, : -(-n // 8)] = np.packbits(right, axis=1, bitorder="little")
+        return packed.view(np.uint64)
+
+    def _turns(self, bits: Words) -> Words:
+        """(depth, T, words): bit set if the row turns right at that level of the tree."""
+        trees, words = len(self.tree_class), bits.shape[1]
+        turns = np.empty((self.depth, trees, words), dtype=np.uint64)
+        here = np.full((1, trees, words), np.uint64(2**64 - 1))  # rows at each node of a level
+        for level, tests in enumerate(self._level_tests):
+            right = here & bits[tests]  # (2**level, T, words); a row is at one node per tree
+            np.bitwise_or.reduce(right, axis=0, out=turns[level])
+            if level + 1 < self.depth:  # children of node p: 2p (left) and 2p + 1
+                here, parent = np.empty((2 * len(here), trees, words), dtype=np.uint64), here
+                np.bitwise_xor(parent, right, out=here[0::2])
+                here[1::2] = right
+        return turns
 
     def predict_proba(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         raw = self.raw(X)
