@@ -190,8 +190,8 @@ Handler = Callable[[dict[str, Any]], tuple[int, Any]]
 
 
 @pytest.fixture
-def invoke() -> Handler:
-    """Call the real lambda_handler; return (status, parsed body). The function is imported
+def invoke_raw() -> Handler:
+    """Call the real lambda_handler; return (status, body text). The function is imported
     at the first call, as Lambda does once the environment is set."""
     handlers: list[Callable[[dict[str, Any], Any], dict[str, Any]]] = []
 
@@ -199,11 +199,21 @@ def invoke() -> Handler:
         if not handlers:
             handlers.append(load_handler(ROOT / "functions" / "predict" / "app.py"))
         response = handlers[0](event, LocalContext())
-        body = response["body"]
+        return response["statusCode"], response["body"]
+
+    return call
+
+
+@pytest.fixture
+def invoke(invoke_raw: Handler) -> Handler:
+    """Call the real lambda_handler; return (status, parsed body)."""
+
+    def call(event: dict[str, Any]) -> tuple[int, Any]:
+        status, body = invoke_raw(event)
         try:
-            return response["statusCode"], json.loads(body)
+            return status, json.loads(body)
         except (TypeError, ValueError):
-            return response["statusCode"], body  # the Swagger UI page
+            return status, body  # the Swagger UI page
 
     return call
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from snapshot_restore_py import register_after_restore  # the Lambda runtime provides it
 
 from bankreco.observability import logger, metrics, tracer
-from bankreco.responses import error_response, json_response, parse_body
+from bankreco.responses import error_response, json_text_response, parse_body
 from bankreco.schemas import (
     BANK_PATTERN,
     BatchRequest,
@@ -55,8 +55,8 @@ def recommend(profile: CustomerProfile) -> RecommendationResponse:
                      "content": {"application/json": {"model": BatchResponse}}}, **ERRORS},
 )  # fmt: skip
 def recommend_batch(batch: BatchRequest) -> Response[str]:
-    # Serialised here, not re-validated: thousands of trusted items per request.
-    return json_response(get_recommender().recommend_batch(batch.customers))
+    # Rendered by the domain, not re-validated: thousands of items per request.
+    return json_text_response(get_recommender().recommend_batch(batch.customers))
 
 
 @app.post("/Predictor/Predict", summary="The original Flask service's route", responses=ERRORS)

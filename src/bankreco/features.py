@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from bankreco.catalog import (
+    COUNTRIES,
     PRODUCT_CODES,
     PROFILE_FIELDS,
     PROVINCES,
@@ -54,7 +56,18 @@ FloatMatrix = npt.NDArray[np.float64]
 
 
 def _lookup(values: Sequence[Any] | npt.NDArray[Any], codes: Mapping[str, int]) -> FloatMatrix:
-    return np.fromiter((codes.get(v, np.nan) for v in values), dtype=np.float64, count=len(values))
+    found = map(codes.get, values, repeat(np.nan))
+    return np.fromiter(found, dtype=np.float64, count=len(values))
+
+
+class _Foreign(dict[Any, float]):
+    """1.0 for a country code other than the home country's, NaN for anything else."""
+
+    def __missing__(self, code: Any) -> float:
+        return float(code != HOME_COUNTRY) if isinstance(code, str) and len(code) == 2 else np.nan
+
+
+_FOREIGN: Final = _Foreign({code: float(code != HOME_COUNTRY) for code in COUNTRIES})
 
 
 def _numeric(values: Sequence[Any] | npt.NDArray[Any]) -> FloatMatrix:
@@ -78,14 +91,8 @@ def encode(
         if name in CATEGORIES:
             out[:, column] = _lookup(profile[name], CATEGORIES[name])
         elif name == "foreign":
-            out[:, column] = np.fromiter(
-                (
-                    float(c != HOME_COUNTRY) if isinstance(c, str) and len(c) == 2 else np.nan
-                    for c in profile["pais_residencia"]
-                ),
-                dtype=np.float64,
-                count=n,
-            )
+            countries = profile["pais_residencia"]
+            out[:, column] = np.fromiter(map(_FOREIGN.__getitem__, countries), np.float64, n)
         else:
             out[:, column] = _numeric(profile[name])
     if owned is not None:

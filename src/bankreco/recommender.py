@@ -4,26 +4,37 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from operator import attrgetter
+from typing import Any, Final, NamedTuple
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from bankreco import features
+from bankreco import batch_json, features
 from bankreco.cache import ModelCache
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
-from bankreco.errors import BankrecoError, UnknownBank
+from bankreco.errors import BankrecoError, IntegrityError, UnknownBank
 from bankreco.registry import check_bank
 from bankreco.schemas import (
     CustomerProfile,
     ModelInfo,
+    Recommendation,
     RecommendationResponse,
     validation_error,
 )
 from bankreco.settings import Settings
 
-_INDEX = {code: i for i, code in enumerate(PRODUCT_CODES)}
-_PRODUCT = [{"product": code, "name": PRODUCTS[code]} for code in PRODUCT_CODES]
+_INDEX: Final = {code: i for i, code in enumerate(PRODUCT_CODES)}
+_PROFILES: Final = TypeAdapter(list[CustomerProfile])
+
+
+class Ranked(NamedTuple):
+    """The answers of one model: per profile, its top_k catalog columns and their scores,
+    best first, without the products it holds."""
+
+    version: str
+    products: list[list[int]]
+    scores: list[list[float]]
 
 
 class Recommender:
@@ -42,36 +53,51 @@ class Recommender:
 
     def recommend(self, profile: CustomerProfile) -> RecommendationResponse:
         """The ranked answer for one customer."""
-        answer = self._score(self.bank_for(profile.bank), [profile])[0]
-        return RecommendationResponse.model_validate(answer)
+        bank = self.bank_for(profile.bank)
+        ranked = self.rank(bank, [profile])
+        return RecommendationResponse(
+            bank=bank,
+            model_version=ranked.version,
+            customer_id=profile.customer_id,
+            recommendations=[
+                Recommendation(product=PRODUCT_CODES[j], name=PRODUCTS[PRODUCT_CODES[j]], score=s)
+                for j, s in zip(ranked.products[0], ranked.scores[0], strict=True)
+            ],
+        )
 
-    def recommend_batch(self, customers: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """A `BatchResponse` as JSON-ready data: one result per customer, in order; a
-        profile that fails validation or routing fails alone."""
-        results: dict[int, dict[str, Any]] = {}
-        valid: dict[str, list[tuple[int, CustomerProfile]]] = defaultdict(list)
-        for i, raw in enumerate(customers):
+    def recommend_batch(self, customers: Sequence[Any]) -> str:
+        """A `BatchResponse` as JSON text: one result per customer, in order; a profile that
+        fails validation or routing fails alone."""
+        items = [""] * len(customers)
+        groups: dict[str, list[tuple[int, CustomerProfile]]] = defaultdict(list)
+        banks: dict[str | None, str | BankrecoError] = {}
+        for i, profile in _validated(customers, items):
+            if profile.bank not in banks:
+                try:
+                    banks[profile.bank] = self.bank_for(profile.bank)
+                except BankrecoError as exc:
+                    banks[profile.bank] = exc
+            bank = banks[profile.bank]
+            if isinstance(bank, BankrecoError):
+                items[i] = batch_json.failure(i, {"code": bank.code, "message": str(bank)})
+            else:
+                groups[bank].append((i, profile))
+        for bank, group in groups.items():
             try:
-                profile = CustomerProfile.model_validate(raw)
-                valid[self.bank_for(profile.bank)].append((i, profile))
-            except ValidationError as exc:
-                results[i] = {
-                    "index": i,
-                    "error": validation_error(exc.errors(), skip=()).model_dump(),
-                }
-            except BankrecoError as exc:
-                results[i] = {"index": i, "error": {"code": exc.code, "message": str(exc)}}
-        for bank, group in valid.items():
-            try:
-                answers = self._score(bank, [p for _, p in group])
+                ranked = self.rank(bank, [profile for _, profile in group])
             except BankrecoError as exc:
                 error = {"code": exc.code, "message": str(exc)}
-                results.update((i, {"index": i, "bank": bank, "error": error}) for i, _ in group)
+                for i, _ in group:
+                    items[i] = batch_json.failure(i, error, bank)
                 continue
-            results.update(
-                (i, {"index": i, **answer}) for (i, _), answer in zip(group, answers, strict=True)
+            indexes = [i for i, _ in group]
+            customer_ids = [profile.customer_id for _, profile in group]
+            rendered = batch_json.answers(
+                indexes, bank, ranked.version, customer_ids, ranked.products, ranked.scores
             )
-        return {"results": [results[i] for i in range(len(customers))]}
+            for i, text in zip(indexes, rendered, strict=True):
+                items[i] = text
+        return batch_json.body(items)
 
     def model_info(self, bank: str | None) -> ModelInfo:
         """What the stage serves for `bank`."""
@@ -88,40 +114,49 @@ class Recommender:
             training=manifest.training,
         )
 
-    def _score(self, bank: str, profiles: Sequence[CustomerProfile]) -> list[dict[str, Any]]:
-        """Answers as plain data (a batch builds thousands: no model objects per product)."""
+    def rank(self, bank: str, profiles: Sequence[CustomerProfile]) -> Ranked:
+        """Score `profiles` with `bank`'s model and rank each one's products."""
         model = self.cache.get(bank)
         owned = _owned_matrix(profiles)
         scores = model.probabilities(encode_profiles(profiles, owned))
         if owned is not None:
             scores[np.nan_to_num(owned, nan=0.0) > 0] = -1.0
-        k = max(p.top_k for p in profiles)
-        top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        top_scores = np.round(np.take_along_axis(scores, top, axis=1), 6).tolist()
-        return [
-            {
-                "bank": bank,
-                "model_version": model.version,
-                "customer_id": profile.customer_id,
-                "recommendations": [
-                    {**_PRODUCT[j], "score": score}
-                    for j, score in zip(
-                        top[row, : profile.top_k].tolist(),
-                        top_scores[row][: profile.top_k],
-                        strict=True,
-                    )
-                    if score >= 0
-                ],
-            }
-            for row, profile in enumerate(profiles)
-        ]
+        if not np.isfinite(scores).all():
+            raise IntegrityError(f"{bank}/{model.version}: the model gave non-finite scores")
+        top_k = np.fromiter((p.top_k for p in profiles), dtype=np.intp, count=len(profiles))
+        top = np.argsort(-scores, axis=1, kind="stable")[:, : top_k.max()]
+        top_scores = np.round(np.take_along_axis(scores, top, axis=1), 6)
+        keep = np.minimum(top_k, (top_scores >= 0).sum(axis=1))  # owned ones sort last, at -1
+        products, kept = top.tolist(), top_scores.tolist()
+        if (keep < top.shape[1]).any():
+            products = [row[:k] for row, k in zip(products, keep.tolist(), strict=True)]
+            kept = [row[:k] for row, k in zip(kept, keep.tolist(), strict=True)]
+        return Ranked(model.version, products, kept)
+
+
+def _validated(customers: Sequence[Any], items: list[str]) -> list[tuple[int, CustomerProfile]]:
+    """The valid profiles and their indexes, validated all at once; if any is wrong, one by
+    one, writing each wrong one's error into `items`."""
+    try:
+        return list(enumerate(_PROFILES.validate_python(customers)))
+    except ValidationError:
+        pass
+    valid = []
+    for i, raw in enumerate(customers):
+        try:
+            valid.append((i, CustomerProfile.model_validate(raw)))
+        except ValidationError as exc:
+            error = validation_error(exc.errors(), skip=()).model_dump()
+            items[i] = batch_json.failure(i, error)
+    return valid
 
 
 def encode_profiles(
     profiles: Sequence[CustomerProfile], owned: np.ndarray | None = None
 ) -> np.ndarray:
     """The model's features for validated API profiles (the same encoding training uses)."""
-    columns = {name: [getattr(p, name) for p in profiles] for name in features.RAW_FIELDS}
+    rows = map(attrgetter(*features.RAW_FIELDS), profiles)
+    columns = dict(zip(features.RAW_FIELDS, zip(*rows, strict=True), strict=True))
     return features.encode(columns, owned)
 
 

@@ -35,6 +35,11 @@ def json_response(body: Any, status: int = 200) -> Response[str]:
     )
 
 
+def json_text_response(text: str) -> Response[str]:
+    """A 200 response whose body is already JSON text."""
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=text)
+
+
 def error_response(exc: Exception) -> Response[str]:
     """The response for any exception a route raises."""
     if isinstance(exc, RequestValidationError):

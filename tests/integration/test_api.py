@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from bankreco.catalog import PRODUCTS
 from bankreco.cli import openapi_document
 from bankreco.manifest import Manifest
 from bankreco.registry import Registry
+from bankreco.schemas import BatchResponse
 from bankreco.store.local import LocalStore
 from tests.conftest import ROOT, Handler, api_event, example_body
 
@@ -115,6 +117,41 @@ def test_bad_batches_are_400(invoke: Handler, body: Any) -> None:
     assert post(invoke, "/recommendations/batch", body)[0] == 400
 
 
+def test_batch_items_that_are_not_profiles_fail_alone(invoke: Handler) -> None:
+    customers = [1, "x", None, [example_body(1)], example_body(2)]
+    status, body = post(invoke, "/recommendations/batch", {"customers": customers})
+    assert status == 200
+    results = body["results"]
+    assert [r["index"] for r in results] == list(range(5))
+    assert all(r["error"]["code"] == "validation_error" for r in results[:4])
+    assert len(results[4]["recommendations"]) == 7
+
+
+def test_batch_body_is_the_documented_json(
+    invoke: Handler, invoke_raw: Handler, local_bank: str
+) -> None:
+    owned = ["ind_cco_fin_ult1", "ind_recibo_ult1"]
+    customers = [
+        {**example_body(1), "customer_id": 'quote " back \\ é \u2028 end', "top_k": 3},
+        {**example_body(2), "owned_products": owned, "top_k": 24},
+        {**example_body(3), "bank": "elsewhere"},
+    ]
+    status, raw = invoke_raw(api_event("POST", "/recommendations/batch", {"customers": customers}))
+    assert status == 200
+    assert raw == json.dumps(json.loads(raw), separators=(",", ":"))  # as json.dumps writes
+    parsed = BatchResponse.model_validate_json(raw)
+    first, second, third = parsed.results
+    assert first.customer_id == customers[0]["customer_id"]
+    assert [r.product for r in first.recommendations or []] == [
+        r["product"] for r in post(invoke, "/recommendations", customers[0])[1]["recommendations"]
+    ]
+    assert second.recommendations is not None
+    assert len(second.recommendations) == 24 - len(owned)
+    assert not {r.product for r in second.recommendations} & set(owned)
+    assert (third.error and third.error.code, third.model_version) == ("unknown_bank", None)
+    assert (first.model_version, first.bank) == (local_bank, "demo")
+
+
 def test_batch_matches_single_answers(invoke: Handler) -> None:
     singles = [post(invoke, "/recommendations", example_body(n))[1] for n in (1, 2, 3)]
     _, batch = post(
@@ -153,3 +190,7 @@ def test_swagger_ui_and_committed_openapi_match_the_code(invoke: Handler) -> Non
         "docs/openapi.json drifted from the code: run `make openapi`"
     )
     assert set(json.loads(committed)["paths"]) == paths
+    document = json.loads(committed)
+    refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', committed)
+    assert "CustomerProfile" in refs
+    assert set(refs) <= set(document["components"]["schemas"])
