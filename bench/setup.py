@@ -20,7 +20,7 @@ from bench.datafiles import (
     without_lone_additions,
 )
 from bench.moto import moto_server
-from bench.proc import BASE_ENV
+from bench.proc import BASE_ENV, ROOT
 
 BANK: Final = "bench"
 BUCKET: Final = "bench-models"
@@ -62,13 +62,30 @@ class Bench:
     summary: tuple[str, ...] = ()
 
     def serving_env(self) -> dict[str, str]:
-        """The function's environment: the bank's model on the S3 endpoint."""
+        """The function's environment: template.yaml's fixed values (PRELOAD_MODEL,
+        GLIBC_TUNABLES, Powertools) and the bank's model on the S3 endpoint."""
         return {
+            **template_env(),
             "AWS_ENDPOINT_URL_S3": self.endpoint,
             "MODEL_STORE_URI": self.store_uri,
             "BANK_ID": BANK,
-            "PRELOAD_MODEL": "true",  # as template.yaml sets it
         }
+
+
+def template_env() -> dict[str, str]:
+    """The environment variables template.yaml gives the function as plain strings (those
+    built from parameters, such as the store's address, are left out)."""
+    from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]
+
+    template = cfn_yaml.load(str(ROOT / "template.yaml"))
+    function = template["Resources"]["PredictFunction"]["Properties"]
+    layers = [template["Globals"]["Function"], function]
+    variables = {
+        name: value
+        for layer in layers
+        for name, value in layer.get("Environment", {}).get("Variables", {}).items()
+    }
+    return {name: str(value) for name, value in variables.items() if isinstance(value, str)}
 
 
 def _trained(data: Path, out: Path, max_iter: int | None) -> Path:
