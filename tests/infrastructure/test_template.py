@@ -251,3 +251,11 @@ def test_malloc_tunables_keep_batch_temporaries_mapped(template: dict[str, Any])
 
     assert faults({}) > 500  # glibc's default: the pages are unmapped and faulted back
     assert faults({"GLIBC_TUNABLES": tunables}) < 10
+
+
+def test_the_xray_sdk_is_opt_in(template: dict[str, Any]) -> None:
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACE_DISABLED"] == {"Fn::If": ["XRaySdkOn", "false", "true"]}
+    assert template["Conditions"]["XRaySdkOn"] == {"Fn::Equals": [{"Ref": "XRaySdk"}, "true"]}
+    assert template["Parameters"]["XRaySdk"]["Default"] == "false"
+    assert template["Globals"]["Function"]["Tracing"] == "Active"  # Lambda's own trace stays

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +13,7 @@ from bankreco.manifest import Manifest
 from bankreco.registry import Registry
 from bankreco.service import get_recommender, renew_after_restore
 from bankreco.store.local import LocalStore
-from tests.conftest import Handler, api_event, example_body
+from tests.conftest import ROOT, Handler, api_event, example_body
 
 Artifacts = list[tuple[Manifest, dict[str, bytes]]]
 
@@ -28,7 +31,6 @@ def test_preload_loads_the_stage_model_when_the_function_is_imported(
     version = Registry(LocalStore(store)).publish("demo", *model_artifacts[0])
     monkeypatch.setenv("PRELOAD_MODEL", "true")
     from bankreco.cli import load_function
-    from tests.conftest import ROOT
 
     load_function(ROOT / "functions" / "predict" / "app.py")
     assert get_recommender().cache.cached() == {"demo": version}
@@ -54,3 +56,31 @@ def test_after_restore_connections_are_new_and_models_kept(
     assert recommender.cache.registry.store is not before
     assert recommender.cache.cached() == cached
     assert invoke(api_event("POST", "/recommendations", example_body(1)))[0] == 200
+
+
+IMPORT_APP = """
+import sys
+from pathlib import Path
+from bankreco.cli import load_function
+app = load_function(Path(sys.argv[1]))
+print(type(app.tracer).__name__, "aws_xray_sdk" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("disabled", "expected"), [("true", "NoTracer False"), ("false", "Tracer True")]
+)
+def test_the_xray_sdk_is_imported_only_when_tracing_is_on(
+    store: Path, disabled: str, expected: str
+) -> None:
+    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": disabled, "PRELOAD_MODEL": "false"}
+    app = str(ROOT / "functions" / "predict" / "app.py")
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_APP, app],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == expected
