@@ -43,7 +43,7 @@ class Scale:
     train_max_iter: int | None  # None: bankreco train's default
 
 
-FULL: Final = Scale(False, 60_000, None, 100, 3000, 7, 5, (1_000_000, 2_000_000, 4_000_000), None)
+FULL: Final = Scale(False, 60_000, None, 100, 3000, 31, 5, (1_000_000, 2_000_000, 4_000_000), None)
 QUICK: Final = Scale(True, 5_000, 10, 20, 200, 2, 1, (50_000, 100_000), 5)
 
 
