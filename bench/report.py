@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,7 +87,25 @@ def machine() -> dict[str, str]:
         "BLAS": _blas(),
         "OS": platform.platform(),
         "load average at start (1, 5, 15 min)": load,
+        "CPU speed at start": cpu_speed(),
     }
+
+
+def cpu_speed(samples: int = 30) -> str:
+    """A fixed pure-Python loop timed `samples` times, 0.1 s apart: on a shared (virtual)
+    machine the same work swings with the host's load, and every row with it."""
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        total = 0
+        for i in range(200_000):
+            total += i
+        times.append((time.perf_counter() - start) * 1000)
+        time.sleep(0.1)
+    return (
+        f"a 200,000-step Python loop took {median(times):.1f} ms median "
+        f"({min(times):.1f}-{max(times):.1f} ms over {samples} runs)"
+    )
 
 
 def render(
@@ -110,7 +129,8 @@ def render(
         ]
     out += [f"- date: {now}"]
     out += [f"- {key}: {value}" for key, value in info.items()]
-    out += [f"- load average at the end: {load}", f"- run time: {seconds / 60:.1f} min"]
+    out += [f"- load average at the end: {load}", f"- CPU speed at the end: {cpu_speed()}"]
+    out += [f"- run time: {seconds / 60:.1f} min"]
     out += ["", "Command:", "", "```sh", command, "```", ""]
     out += [
         "Ratios are naive/ours for times, sizes and memory and ours/naive for throughput: "
