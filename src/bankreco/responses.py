@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pydantic_core
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -21,9 +22,9 @@ def parse_body(body: str) -> Any:
     if len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     try:
-        return json.loads(body)
-    except RecursionError as exc:
-        raise InvalidBody("request body is nested too deeply") from exc
+        return pydantic_core.from_json(body)  # faster than json.loads; nesting limited to 200
+    except ValueError as exc:
+        raise InvalidBody(f"request body is not valid JSON: {exc}") from exc
 
 
 def json_response(body: Any, status: int = 200) -> Response[str]:

@@ -28,7 +28,7 @@ BankId = Annotated[str, Field(pattern=BANK_PATTERN, description="Bank id, e.g. `
 
 def _no_bool(value: Any) -> Any:
     """Refuse JSON true/false where a number is expected (pydantic would read them as 1/0)."""
-    if isinstance(value, bool):
+    if value is True or value is False:
         raise ValueError("must be a number, not a boolean")
     return value
 
@@ -44,10 +44,8 @@ def _activity(value: Any) -> Any:
 
 
 def _income(value: Any) -> Any:
-    """Map the legacy "unknown income" value -99 to None."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return None if value == LEGACY_UNKNOWN_INCOME else value
-    return _no_bool(value)
+    """Map the legacy "unknown income" value -99 to None (no string or boolean equals it)."""
+    return None if value == LEGACY_UNKNOWN_INCOME else _no_bool(value)
 
 
 class _Strict(BaseModel):

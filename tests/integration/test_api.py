@@ -11,8 +11,10 @@ import pytest
 
 from bankreco.catalog import PRODUCTS
 from bankreco.cli import openapi_document
+from bankreco.errors import InvalidBody
 from bankreco.manifest import Manifest
 from bankreco.registry import Registry
+from bankreco.responses import parse_body
 from bankreco.schemas import BatchResponse
 from bankreco.store.local import LocalStore
 from tests.conftest import ROOT, Handler, api_event, example_body
@@ -74,12 +76,28 @@ def test_validation_errors_name_every_wrong_field(invoke: Handler) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["{not json", "", "[]", '"text"', "null", "[" * 100_000 + "]" * 100_000, '{"sexo": "H"'],
+    [
+        "{not json",
+        "",
+        "[]",
+        '"text"',
+        "null",
+        "[" * 100_000 + "]" * 100_000,
+        '{"sexo": "H"',
+        '{"sexo": "\\ud800"}',
+        '{"age": NaN}',
+        '{"age": 1e999}',
+    ],
 )
 def test_malformed_and_hostile_bodies_are_400(invoke: Handler, raw: str) -> None:
     status, body = invoke(api_event("POST", "/recommendations", raw_body=raw))
     assert status == 400, body
     assert body["error"]["code"] == "validation_error"
+
+
+def test_unparseable_json_says_where() -> None:
+    with pytest.raises(InvalidBody, match=r"not valid JSON: .* line 1 column 2"):
+        parse_body("{not json")
 
 
 def test_oversized_body_is_413(invoke: Handler) -> None:

@@ -37,6 +37,7 @@ def test_the_three_original_examples_validate() -> None:
     assert first.ind_actividad_cliente == 0
     third = CustomerProfile.model_validate({**VALID, "renta": -99})
     assert third.renta is None
+    assert CustomerProfile.model_validate({**VALID, "renta": -99.0}).renta is None
     assert third.top_k == 7
     assert third.owned_products is None
 
@@ -72,6 +73,8 @@ def test_each_missing_field_is_named(field: str) -> None:
         ("renta", 1e12),
         ("renta", "NaN"),
         ("renta", True),
+        ("renta", "-99"),
+        ("renta", [-99]),
         ("pais_residencia", "XX"),
         ("pais_residencia", "ESP"),
         ("pais_residencia", ""),
