@@ -11,7 +11,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
-from bankreco.forest import CompiledForest, NotCompilable, compile_forest
+from bankreco.forest import CHUNK, FEW, CompiledForest, NotCompilable, compile_forest
 from tests.conftest import random_profiles
 
 
@@ -62,3 +62,16 @@ def test_stored_form_loads_without_pickle() -> None:
     np.savez(buffer, **{**arrays, "format": np.array(2)})
     with pytest.raises(ValueError, match="format 2"):
         CompiledForest.from_bytes(buffer.getvalue())
+
+
+def test_every_batch_size_gives_the_estimators_answers() -> None:
+    """Both ways of testing rows (one gather up to FEW rows, per feature above) and the
+    chunking: sizes on each side of their bounds, a word (64 rows) and a byte (8)."""
+    X, y = dataset(3000, 5)
+    estimator = HistGradientBoostingClassifier(max_iter=10, max_depth=4, random_state=0)
+    fast = compile_forest(estimator.fit(X[:1500], y[:1500]))
+    for n in (1, 7, 8, 9, FEW - 1, FEW, FEW + 1, 200, CHUNK, CHUNK + 1, 2 * CHUNK + 3):
+        rows = X[-n:]
+        np.testing.assert_allclose(
+            fast.predict_proba(rows), estimator.predict_proba(rows), rtol=0, atol=1e-12
+        )
