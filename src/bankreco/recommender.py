@@ -66,12 +66,34 @@ class Recommender:
         )
 
     def recommend_batch(self, customers: Sequence[Any]) -> str:
-        """A `BatchResponse` as JSON text: one result per customer, in order; a profile that
-        fails validation or routing fails alone."""
+        """A `BatchResponse` as JSON text (see batch_json): one result per customer, in
+        order; a profile that fails validation, routing or scoring fails alone."""
         items = [""] * len(customers)
+        for bank, group in self._by_bank(_validated(customers, items), items).items():
+            indexes = [i for i, _ in group]
+            try:
+                ranked = self.rank(bank, [profile for _, profile in group])
+            except BankrecoError as exc:
+                error = {"code": exc.code, "message": str(exc)}
+                for i in indexes:
+                    items[i] = batch_json.failure(i, error, bank)
+                continue
+            customer_ids = [profile.customer_id for _, profile in group]
+            rendered = batch_json.answers(
+                indexes, bank, ranked.version, customer_ids, ranked.products, ranked.scores
+            )
+            for i, text in zip(indexes, rendered, strict=True):
+                items[i] = text
+        return batch_json.body(items)
+
+    def _by_bank(
+        self, valid: list[tuple[int, CustomerProfile]], items: list[str]
+    ) -> dict[str, list[tuple[int, CustomerProfile]]]:
+        """The valid profiles grouped by the bank that answers them; each bank is checked
+        once, and a profile naming one this stage does not serve gets its error in `items`."""
         groups: dict[str, list[tuple[int, CustomerProfile]]] = defaultdict(list)
         banks: dict[str | None, str | BankrecoError] = {}
-        for i, profile in _validated(customers, items):
+        for i, profile in valid:
             if profile.bank not in banks:
                 try:
                     banks[profile.bank] = self.bank_for(profile.bank)
@@ -82,22 +104,7 @@ class Recommender:
                 items[i] = batch_json.failure(i, {"code": bank.code, "message": str(bank)})
             else:
                 groups[bank].append((i, profile))
-        for bank, group in groups.items():
-            try:
-                ranked = self.rank(bank, [profile for _, profile in group])
-            except BankrecoError as exc:
-                error = {"code": exc.code, "message": str(exc)}
-                for i, _ in group:
-                    items[i] = batch_json.failure(i, error, bank)
-                continue
-            indexes = [i for i, _ in group]
-            customer_ids = [profile.customer_id for _, profile in group]
-            rendered = batch_json.answers(
-                indexes, bank, ranked.version, customer_ids, ranked.products, ranked.scores
-            )
-            for i, text in zip(indexes, rendered, strict=True):
-                items[i] = text
-        return batch_json.body(items)
+        return groups
 
     def model_info(self, bank: str | None) -> ModelInfo:
         """What the stage serves for `bank`."""

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from bankreco.catalog import PRODUCTS
@@ -16,6 +17,7 @@ from bankreco.manifest import Manifest
 from bankreco.registry import Registry
 from bankreco.responses import parse_body
 from bankreco.schemas import BatchResponse
+from bankreco.service import get_recommender
 from bankreco.store.local import LocalStore
 from tests.conftest import ROOT, Handler, api_event, example_body
 
@@ -212,3 +214,20 @@ def test_swagger_ui_and_committed_openapi_match_the_code(invoke: Handler) -> Non
     refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', committed)
     assert "CustomerProfile" in refs
     assert set(refs) <= set(document["components"]["schemas"])
+
+
+def test_a_model_giving_non_finite_scores_is_refused(
+    invoke: Handler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert post(invoke, "/recommendations", example_body(1))[0] == 200
+    model = get_recommender().cache.get("demo")
+
+    def broken(features: np.ndarray) -> np.ndarray:
+        return np.full((len(features), len(model.manifest.classes)), np.nan)
+
+    monkeypatch.setattr(model.estimator, "predict_proba", broken)
+    status, body = post(invoke, "/recommendations", example_body(1))
+    assert (status, body["error"]["code"]) == (503, "model_integrity")
+    status, body = post(invoke, "/recommendations/batch", {"customers": [example_body(2)] * 2})
+    assert status == 200
+    assert [r["error"]["code"] for r in body["results"]] == ["model_integrity"] * 2
