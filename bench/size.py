@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import re
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from types import ModuleType
@@ -69,29 +67,24 @@ def wheel_sizes(wheels: list[Path]) -> tuple[float, float]:
     return unzipped / MB, zipped / MB
 
 
-def bytecode_sizes(root: Path) -> tuple[float, float]:
-    """(unzipped MB, zipped MB) of the .pyc files under `root`, which build_layer.py's own
-    sizes leave out."""
-    files = sorted(root.rglob("*.pyc"))
-    with tempfile.TemporaryFile() as handle:
-        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for path in files:
-                archive.write(path, path.relative_to(root).as_posix())
-        zipped = handle.seek(0, os.SEEK_END)
-    return sum(p.stat().st_size for p in files) / MB, (zipped if files else 0) / MB
-
-
-def ours_sizes(session: Session) -> dict[str, tuple[float, float]]:
-    """build_layer.py's sizes, plus "bytecode": the .pyc files it wrote (not in its totals)."""
-    out = session.workdir / "size" / "layer"
+def _build(session: Session, name: str, *extra: str) -> dict[str, tuple[float, float]]:
+    """build_layer.py's sizes (bytecode included) of one build of the layer recipe."""
+    out = session.workdir / "size" / name
     command = [PYTHON, str(BUILD_LAYER), "--out", str(out), "--function-dir", str(FUNCTION_DIR)]
-    command += ["--max-unzipped-mb", "0", "--max-zipped-mb", "0"]
+    command += ["--max-unzipped-mb", "0", "--max-zipped-mb", "0", *extra]
     env = child_env({"PIP_CACHE_DIR": str(session.workdir / "pip-cache")}, one_thread=False)
     run = run_child(command, env, timeout=1800).check("layers/build_layer.py")
     sizes = parse_sizes(run.stdout)
     if "total" not in sizes:
         raise RuntimeError(f"no sizes in build_layer.py's output:\n{run.stdout[-2000:]}")
-    sizes["bytecode"] = bytecode_sizes(out / "python")
+    return sizes
+
+
+def ours_sizes(session: Session) -> dict[str, tuple[float, float]]:
+    """The Lambda build's sizes, and as "compiled" the total of the same recipe built for this
+    machine's Python, which can compile the bytecode a 3.12 build would ship."""
+    sizes = _build(session, "layer")
+    sizes["compiled"] = _build(session, "layer-local", "--local")["total"]
     return sizes
 
 
@@ -125,18 +118,18 @@ def size(session: Session) -> RowResult:
     function = ours.get("function", (0.0, 0.0))
     naive_unzipped, naive_zipped = wheel_sizes(wheels)
     naive_total = (naive_unzipped + function[0], naive_zipped + function[1])
-    pyc = ours.get("bytecode", (0.0, 0.0))
-    total = (ours["total"][0] + pyc[0], ours["total"][1] + pyc[1])
+    total = ours["total"]
+    compiled = ours.get("compiled", total)
     command = session.command("size")
     lines = [
         Line(
             "size",
             f"layer + function, {what}",
-            f"{total[i]:.1f} MB",
+            f"{total[i]:.1f} MB ({compiled[i]:.1f} MB with .pyc)",
             f"{naive_total[i]:.1f} MB",
             ratio(naive_total[i], total[i], "naive/ours"),
             f"≤ {goal} MB",
-            met(total[i] <= goal),
+            met(max(total[i], compiled[i]) <= goal),
             command,
         )
         for i, what, goal in ((0, "unzipped", 150), (1, "zipped", 50))
@@ -146,14 +139,11 @@ def size(session: Session) -> RowResult:
         "ours: `python layers/build_layer.py --out <workdir>/size/layer --function-dir "
         "functions/predict --max-unzipped-mb 0 --max-zipped-mb 0` (CPython 3.12, manylinux "
         f"aarch64): layer {layer[0]:.1f} / {layer[1]:.1f} MB, function {function[0]:.2f} / "
-        f"{function[1]:.2f} MB, bytecode {pyc[0]:.1f} / {pyc[1]:.1f} MB (unzipped / zipped; "
-        "1 MB = 2**20 bytes). build_layer.py's own totals leave .pyc files out; ours adds "
-        "them. It writes them only when run by the target Python (3.12); "
-        + (
-            "this build has them."
-            if pyc[0]
-            else "this build has none, so a 3.12 build is bigger than shown."
-        )
+        f"{function[1]:.2f} MB (unzipped / zipped; 1 MB = 2**20 bytes, .pyc files included). "
+        "build_layer.py writes bytecode only when run by the target Python (3.12): this build "
+        "ran on " + sys.version.split()[0] + ". With .pyc: the same recipe built for this "
+        f"machine's Python (`--local`), which compiles it: {compiled[0]:.1f} / {compiled[1]:.1f} "
+        "MB, an estimate of a 3.12 build's size."
         + " The optional scikit-learn layer (models without a compact form) is not counted.",
         "naive: `pip download` of " + ", ".join(NAIVE_PACKAGES) + " with their dependencies "
         "for the same target and the lock's versions, without what the runtime provides "

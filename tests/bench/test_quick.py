@@ -100,12 +100,15 @@ def test_size_row_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     wheel = tmp_path / "numpy-2.0-cp312-cp312-manylinux2014_aarch64.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr("numpy/__init__.py", "x" * 2 * 1024 * 1024)
-    monkeypatch.setattr(size, "ours_sizes", lambda _: size.parse_sizes(BUILD_OUTPUT))
+    sizes = {**size.parse_sizes(BUILD_OUTPUT), "compiled": (70.2, 22.6)}
+    monkeypatch.setattr(size, "ours_sizes", lambda _: sizes)
     monkeypatch.setattr(size, "naive_wheels", lambda _: [wheel])
     result = size.size(Session(tmp_path, QUICK))
     assert [line.met for line in result.lines] == ["yes", "yes"]
-    assert result.lines[0].ours == "57.1 MB"
+    assert result.lines[0].ours == "57.1 MB (70.2 MB with .pyc)"
     assert result.lines[0].naive == "2.0 MB"  # the wheel plus the function's 0.003 MB
+    sizes["compiled"] = (70.2, 51.0)  # the build with bytecode is judged too
+    assert [line.met for line in size.size(Session(tmp_path, QUICK)).lines] == ["yes", "no"]
 
 
 def test_train_row_on_tiny_files(tmp_path: Path) -> None:
