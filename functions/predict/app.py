@@ -33,9 +33,6 @@ ERRORS: dict[int, OpenAPIResponse] = {
     }.items()
 }
 
-initialize()  # in the init phase: before the first request, and before a SnapStart snapshot
-register_after_restore(renew_after_restore)
-
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_body)
 app.enable_swagger(path="/swagger", title="bankreco", version="1.0.0")
 app.exception_handler(Exception)(error_response)
@@ -75,3 +72,7 @@ def current_model(bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = Non
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+initialize()  # the init phase, once the routes are built: before the first request and any snapshot
+register_after_restore(renew_after_restore)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 from functools import cache
+from typing import Final
 
 from bankreco.cache import ModelCache
 from bankreco.errors import BankrecoError
@@ -26,15 +28,30 @@ def get_recommender() -> Recommender:
 
 def initialize() -> None:
     """Init-phase work (full CPU, before any request or SnapStart snapshot): the settings, the
-    store client and, with PRELOAD_MODEL, the stage's own model. Never raises: a missing model
-    is the first request's clear 503, not a failed init."""
+    store client and, with PRELOAD_MODEL, the stage's own model; then the garbage collector is
+    set for serving. Never raises: a missing model is the first request's clear 503, not a
+    failed init."""
     recommender = get_recommender()
-    if not recommender.settings.preload_model:
-        return
-    try:
-        recommender.cache.get(recommender.settings.bank_id)
-    except BankrecoError as exc:
-        logger.warning("model not preloaded", extra={"reason": str(exc)})
+    if recommender.settings.preload_model:
+        try:
+            recommender.cache.get(recommender.settings.bank_id)
+        except BankrecoError as exc:
+            logger.warning("model not preloaded", extra={"reason": str(exc)})
+    settle_garbage_collector()
+
+
+#: Objects a request may leave alive before a young collection: a batch's 1,000 profiles and
+#: their parts stay under it, so no collection runs while they are being built.
+GC_YOUNG_THRESHOLD: Final = 50_000
+
+
+def settle_garbage_collector() -> None:
+    """Keep what the init phase made (modules, the model) out of every later collection: a
+    full collection walked all of it, about 30 ms every twenty batches; and let requests
+    allocate without young collections (eight of them a batch took 0.7 ms)."""
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def renew_after_restore() -> None:

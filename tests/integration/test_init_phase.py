@@ -84,3 +84,39 @@ def test_the_xray_sdk_is_imported_only_when_tracing_is_on(
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == expected
+
+
+BATCH_WITHOUT_COLLECTIONS = """
+import gc, json, sys
+from pathlib import Path
+from bankreco.cli import load_function
+from bankreco.service import GC_YOUNG_THRESHOLD
+from tests.conftest import LocalContext, api_event, example_body
+
+app = load_function(Path(sys.argv[1]))
+assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD and gc.get_freeze_count() > 10_000
+collections = []
+gc.callbacks.append(lambda phase, info: collections.append(info["generation"]))
+customers = [example_body(1 + i % 3) | {"customer_id": str(i)} for i in range(1000)]
+event = api_event("POST", "/recommendations/batch", {"customers": customers})
+for _ in range(3):
+    response = app.lambda_handler(event, LocalContext())
+assert response["statusCode"] == 200, response
+print(len(json.loads(response["body"])["results"]), collections)
+"""
+
+
+def test_a_batch_runs_without_garbage_collections(store: Path, model_artifacts: Artifacts) -> None:
+    """The init phase freezes what it made and raises the young threshold (service.py)."""
+    Registry(LocalStore(store)).publish("demo", *model_artifacts[0])
+    env = {**os.environ, "PRELOAD_MODEL": "true", "PYTHONPATH": str(ROOT)}
+    app = str(ROOT / "functions" / "predict" / "app.py")
+    done = subprocess.run(
+        [sys.executable, "-c", BATCH_WITHOUT_COLLECTIONS, app],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == "1000 []"
