@@ -124,6 +124,8 @@ class Recommender:
     def rank(self, bank: str, profiles: Sequence[CustomerProfile]) -> Ranked:
         """Score `profiles` with `bank`'s model and rank each one's products."""
         model = self.cache.get(bank)
+        if not profiles:
+            return Ranked(model.version, [], [])
         owned = _owned_matrix(profiles)
         scores = model.probabilities(encode_profiles(profiles, owned))
         if owned is not None:
@@ -163,8 +165,8 @@ def encode_profiles(
 ) -> np.ndarray:
     """The model's features for validated API profiles (the same encoding training uses)."""
     rows = map(attrgetter(*features.RAW_FIELDS), profiles)
-    columns = dict(zip(features.RAW_FIELDS, zip(*rows, strict=True), strict=True))
-    return features.encode(columns, owned)
+    columns = list(zip(*rows, strict=True)) or [()] * len(features.RAW_FIELDS)
+    return features.encode(dict(zip(features.RAW_FIELDS, columns, strict=True)), owned)
 
 
 def _owned_matrix(profiles: Sequence[CustomerProfile]) -> np.ndarray | None:

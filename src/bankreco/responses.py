@@ -22,9 +22,13 @@ def parse_body(body: str) -> Any:
     if len(body) > limit or len(body.encode("utf-8", "surrogatepass")) > limit:
         raise PayloadTooLarge(f"request body is larger than {limit} bytes")
     try:
-        return pydantic_core.from_json(body)  # faster than json.loads; nesting limited to 200
-    except ValueError as exc:
-        raise InvalidBody(f"request body is not valid JSON: {exc}") from exc
+        return pydantic_core.from_json(body)  # faster than json.loads
+    except (ValueError, TypeError):
+        pass  # json.loads decides what from_json refuses (lone surrogates, deep nesting)
+    try:
+        return json.loads(body)
+    except RecursionError as exc:
+        raise InvalidBody("request body is nested too deeply") from exc
 
 
 def json_response(body: Any, status: int = 200) -> Response[str]:

@@ -45,6 +45,7 @@ def initialize() -> None:
 GC_YOUNG_THRESHOLD: Final = 50_000
 
 
+@cache  # once per process: a second freeze would also pin whatever garbage came since
 def settle_garbage_collector() -> None:
     """Keep what the init phase made (modules, the model) out of every later collection: a
     full collection walked all of it, about 30 ms every twenty batches; and let requests

@@ -97,9 +97,28 @@ def test_malformed_and_hostile_bodies_are_400(invoke: Handler, raw: str) -> None
     assert body["error"]["code"] == "validation_error"
 
 
-def test_unparseable_json_says_where() -> None:
-    with pytest.raises(InvalidBody, match=r"not valid JSON: .* line 1 column 2"):
+def test_bodies_read_as_json_does() -> None:
+    """The fast parser's refusals go to json.loads: what it reads is read, the rest refused."""
+    assert parse_body('{"id": "\\ud800", "x": [1.5, NaN]}')["id"] == "\ud800"
+    assert parse_body('{"id": "\ud800"}')["id"] == "\ud800"  # a raw lone surrogate
+    deep = "[" * 300 + "]" * 300
+    assert parse_body(deep) == json.loads(deep)
+    with pytest.raises(json.JSONDecodeError):
         parse_body("{not json")
+    with pytest.raises(InvalidBody, match="nested too deeply"):
+        parse_body("[" * 100_000 + "]" * 100_000)
+
+
+def test_a_bad_string_in_a_batch_fails_its_own_item(invoke_raw: Handler) -> None:
+    good = json.dumps(example_body(1))
+    for bad in ('"\\ud800"', '"\ud800"'):  # escaped, and raw as the event may carry it
+        item = json.dumps(example_body(2))[:-1] + f', "customer_id": {bad}}}'
+        body = '{"customers": [' + good + ", " + item + "]}"
+        status, text = invoke_raw(api_event("POST", "/recommendations/batch", raw_body=body))
+        assert status == 200, text
+        first, second = json.loads(text)["results"]
+        assert len(first["recommendations"]) == 7
+        assert second["error"]["fields"][0]["field"] == "customer_id"
 
 
 def test_oversized_body_is_413(invoke: Handler) -> None:

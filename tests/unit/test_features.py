@@ -57,3 +57,7 @@ def test_encoding_of_unknowns_and_the_spec() -> None:
     assert features.is_supported(spec)
     assert not features.is_supported({**spec, "sha256": "x"})
     assert spec["names"][: len(features.PROFILE_FEATURES)] == list(features.PROFILE_FEATURES)
+
+
+def test_no_profiles_encode_to_no_rows() -> None:
+    assert encode_profiles([]).shape == (0, len(features.FEATURE_NAMES))
