@@ -33,16 +33,12 @@ def parse_body(body: str) -> Any:
 
 def json_response(body: Any, status: int = 200) -> Response[str]:
     """A JSON response from plain data."""
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, separators=(",", ":")),
-    )
+    return json_text_response(json.dumps(body, separators=(",", ":")), status)
 
 
-def json_text_response(text: str) -> Response[str]:
-    """A 200 response whose body is already JSON text."""
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=text)
+def json_text_response(text: str, status: int = 200) -> Response[str]:
+    """A response whose body is already JSON text."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=text)
 
 
 def error_response(exc: Exception) -> Response[str]:

@@ -58,6 +58,20 @@ def test_after_restore_connections_are_new_and_models_kept(
     assert invoke(api_event("POST", "/recommendations", example_body(1)))[0] == 200
 
 
+def last_line_of(script: str, env: dict[str, str]) -> str:
+    """The last line `script` prints in a new process, given the function file's path."""
+    app = str(ROOT / "functions" / "predict" / "app.py")
+    done = subprocess.run(
+        [sys.executable, "-c", script, app],
+        check=False,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip().splitlines()[-1]
+
+
 IMPORT_APP = """
 import sys
 from pathlib import Path
@@ -73,17 +87,8 @@ print(type(app.tracer).__name__, "aws_xray_sdk" in sys.modules)
 def test_the_xray_sdk_is_imported_only_when_tracing_is_on(
     store: Path, disabled: str, expected: str
 ) -> None:
-    env = {**os.environ, "POWERTOOLS_TRACE_DISABLED": disabled, "PRELOAD_MODEL": "false"}
-    app = str(ROOT / "functions" / "predict" / "app.py")
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORT_APP, app],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == expected
+    env = {"POWERTOOLS_TRACE_DISABLED": disabled, "PRELOAD_MODEL": "false"}
+    assert last_line_of(IMPORT_APP, env) == expected
 
 
 BATCH_WITHOUT_COLLECTIONS = """
@@ -109,14 +114,5 @@ print(len(json.loads(response["body"])["results"]), collections)
 def test_a_batch_runs_without_garbage_collections(store: Path, model_artifacts: Artifacts) -> None:
     """The init phase freezes what it made and raises the young threshold (service.py)."""
     Registry(LocalStore(store)).publish("demo", *model_artifacts[0])
-    env = {**os.environ, "PRELOAD_MODEL": "true", "PYTHONPATH": str(ROOT)}
-    app = str(ROOT / "functions" / "predict" / "app.py")
-    done = subprocess.run(
-        [sys.executable, "-c", BATCH_WITHOUT_COLLECTIONS, app],
-        check=False,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == "1000 []"
+    env = {"PRELOAD_MODEL": "true", "PYTHONPATH": str(ROOT)}
+    assert last_line_of(BATCH_WITHOUT_COLLECTIONS, env) == "1000 []"
