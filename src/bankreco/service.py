@@ -47,9 +47,9 @@ GC_YOUNG_THRESHOLD: Final = 50_000
 
 @cache  # once per process: a second freeze would also pin whatever garbage came since
 def settle_garbage_collector() -> None:
-    """Keep what the init phase made (modules, the model) out of every later collection: a
-    full collection walked all of it, about 30 ms every twenty batches; and let requests
-    allocate without young collections (eight of them a batch took 0.7 ms)."""
+    """Keep what the init phase made (modules, the model) out of every later collection,
+    which would otherwise walk all of it, and let a request allocate without young
+    collections (a batch triggered several)."""
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
