@@ -71,9 +71,7 @@ _FOREIGN: Final = _Foreign({code: float(code != HOME_COUNTRY) for code in COUNTR
 
 
 def _numeric(values: Sequence[Any] | npt.NDArray[Any]) -> FloatMatrix:
-    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
-        return values.astype(np.float64)
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    return np.asarray(values, dtype=np.float64)  # None reads as NaN
 
 
 def encode(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import suppress
 from operator import attrgetter
 from typing import Any, Final, NamedTuple
 
@@ -91,6 +92,10 @@ class Recommender:
     ) -> dict[str, list[tuple[int, CustomerProfile]]]:
         """The valid profiles grouped by the bank that answers them; each bank is checked
         once, and a profile naming one this stage does not serve gets its error in `items`."""
+        named = {profile.bank for _, profile in valid}
+        if len(named) == 1:  # the common case: every profile names the same bank, or none
+            with suppress(BankrecoError):  # if it is not served, each profile says so below
+                return {self.bank_for(named.pop()): valid}
         groups: dict[str, list[tuple[int, CustomerProfile]]] = defaultdict(list)
         banks: dict[str | None, str | BankrecoError] = {}
         for i, profile in valid:

@@ -149,6 +149,16 @@ def test_batch_answers_each_profile_and_isolates_bad_ones(invoke: Handler) -> No
     assert results[3]["recommendations"]
 
 
+def test_a_batch_all_for_one_unserved_bank_fails_per_item(invoke: Handler) -> None:
+    customers = [{**example_body(n), "bank": "elsewhere"} for n in (1, 2)]
+    status, body = post(invoke, "/recommendations/batch", {"customers": customers})
+    assert status == 200
+    assert [(r["index"], r["error"]["code"]) for r in body["results"]] == [
+        (0, "unknown_bank"),
+        (1, "unknown_bank"),
+    ]
+
+
 @pytest.mark.parametrize(
     "body", [{"customers": []}, {"customers": "x"}, {}, {"customers": [1] * 1001}]
 )
