@@ -22,6 +22,7 @@ from bankreco.schemas import (
     RecommendationResponse,
 )
 from bankreco.service import get_recommender, initialize, renew_after_restore
+from bankreco.swagger import swagger_response
 
 ERRORS: dict[int, OpenAPIResponse] = {
     code: {"description": text, "content": {"application/json": {"model": ErrorResponse}}}
@@ -34,7 +35,7 @@ ERRORS: dict[int, OpenAPIResponse] = {
 }
 
 app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=parse_body)
-app.enable_swagger(path="/swagger", title="bankreco", version="1.0.0")
+app.configure_openapi(title="bankreco", version="1.0.0")
 app.exception_handler(Exception)(error_response)
 
 
@@ -65,6 +66,11 @@ def legacy_predict(profile: CustomerProfile) -> LegacyResponse:
 @app.get("/models/current", summary="The model this stage serves", responses=ERRORS)
 def current_model(bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = None) -> ModelInfo:
     return get_recommender().model_info(bank)
+
+
+@app.get("/swagger", include_in_schema=False)
+def swagger() -> Response[str]:  # not `enable_swagger`: its imports cost every cold start
+    return swagger_response(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -237,8 +237,14 @@ def test_swagger_ui_and_committed_openapi_match_the_code(invoke: Handler) -> Non
     status, page = invoke(api_event("GET", "/swagger"))
     assert status == 200
     assert "swagger-ui" in page
+    assert '"title": "bankreco"' in page  # the document, inlined in the page
+    assert "SwaggerUIBundle" in page  # the UI's script, inlined: no CDN needed
     status, served = invoke(api_event("GET", "/swagger", query={"format": "json"}))
     assert status == 200
+    assert served["servers"] == [{"url": "/demo"}]  # the stage is in API Gateway's path
+    custom_domain = api_event("GET", "/swagger", query={"format": "json"})
+    custom_domain["requestContext"]["path"] = "/swagger"
+    assert invoke(custom_domain)[1]["servers"] == [{"url": "/"}]
     paths = {"/recommendations", "/recommendations/batch", "/Predictor/Predict", "/models/current"}
     assert set(served["paths"]) == paths
     committed = (ROOT / "docs" / "openapi.json").read_text()

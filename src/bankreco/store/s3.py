@@ -1,10 +1,14 @@
-"""A model store under an S3 prefix; boto3 finds custom endpoints via AWS_ENDPOINT_URL_S3."""
+"""A model store under an S3 prefix; botocore finds custom endpoints via AWS_ENDPOINT_URL_S3.
+
+The client comes from botocore's session, as boto3's would: importing boto3 itself (and the
+s3transfer it pulls in) adds about 0.1 s to a cold start and nothing this store uses.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -35,7 +39,7 @@ class S3Store:
                 "mode": "standard",
             },
         )
-        self._client: Any = boto3.client("s3", config=config)
+        self._client: Any = botocore.session.get_session().create_client("s3", config=config)
 
     def _key(self, key: str) -> str:
         if not key or any(p in {"", ".", ".."} for p in key.split("/")):
