@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import suppress
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -169,9 +169,9 @@ def encode_profiles(
     profiles: Sequence[CustomerProfile], owned: np.ndarray | None = None
 ) -> np.ndarray:
     """The model's features for validated API profiles (the same encoding training uses)."""
-    rows = map(attrgetter(*features.RAW_FIELDS), profiles)
-    columns = list(zip(*rows, strict=True)) or [()] * len(features.RAW_FIELDS)
-    return features.encode(dict(zip(features.RAW_FIELDS, columns, strict=True)), owned)
+    fields = [vars(profile) for profile in profiles]  # a model keeps its fields in __dict__
+    columns = {name: list(map(itemgetter(name), fields)) for name in features.RAW_FIELDS}
+    return features.encode(columns, owned)
 
 
 def _owned_matrix(profiles: Sequence[CustomerProfile]) -> np.ndarray | None:
