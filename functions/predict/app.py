@@ -1,5 +1,11 @@
 """Lambda entry point: the routes of the bankreco API, each one domain call."""
 
+import gc
+
+# No collections in the init phase (re-enabled at its end): what it builds, modules and the
+# model, lives on, and collecting it ~200 times cost 0.04-0.09 s of each cold start.
+gc.disable()
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -80,5 +86,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return app.resolve(event, context)
 
 
-initialize()  # the init phase, once the routes are built: before the first request and any snapshot
+try:
+    initialize()  # the init phase, once the routes are built: before any request or snapshot
+finally:
+    gc.enable()
 register_after_restore(renew_after_restore)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -56,6 +57,17 @@ def test_after_restore_connections_are_new_and_models_kept(
     assert recommender.cache.registry.store is not before
     assert recommender.cache.cached() == cached
     assert invoke(api_event("POST", "/recommendations", example_body(1)))[0] == 200
+
+
+def test_a_failed_init_still_turns_the_garbage_collector_back_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MODEL_STORE_URI", "s3://")  # no bucket: the store cannot be built
+    from bankreco.cli import load_function
+
+    with pytest.raises(ValueError, match="no bucket"):
+        load_function(ROOT / "functions" / "predict" / "app.py")
+    assert gc.isenabled()
 
 
 def last_line_of(script: str, env: dict[str, str]) -> str:
@@ -131,8 +143,11 @@ from bankreco.cli import load_function
 from bankreco.service import GC_YOUNG_THRESHOLD
 from tests.conftest import LocalContext, api_event, example_body
 
+collected = sum(generation["collections"] for generation in gc.get_stats())
 app = load_function(Path(sys.argv[1]))
-assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD and gc.get_freeze_count() > 10_000
+assert sum(generation["collections"] for generation in gc.get_stats()) == collected  # init
+assert gc.isenabled() and gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+assert gc.get_freeze_count() > 10_000
 collections = []
 gc.callbacks.append(lambda phase, info: collections.append(info["generation"]))
 customers = [example_body(1 + i % 3) | {"customer_id": str(i)} for i in range(1000)]
