@@ -3,9 +3,10 @@
 Every tree is padded to a complete binary tree of one depth. Rows are evaluated 64 at a time
 as the bits of one machine word: each distinct node test is computed once per row, packed, and
 all trees are walked one level per numpy step with bitwise operations; only the leaf values
-are looked up row by row. No per-tree Python and no scikit-learn import at serving time. The
-arrays are stored with `np.savez` (no pickle). It gives the estimator's own probabilities:
-the same thresholds, the same missing-value directions, the same sums.
+are looked up row by row. A single row walks all trees at once, one node per tree per level.
+No per-tree Python and no scikit-learn import at serving time. The arrays are stored with
+`np.savez` (no pickle). It gives the estimator's own probabilities: the same thresholds, the
+same missing-value directions, the same sums.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class CompiledForest:
     _leaf_start: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T, 1)
     _classes: npt.NDArray[np.intp] = field(init=False, repr=False)  # classes that have trees
     _class_start: npt.NDArray[np.intp] = field(init=False, repr=False)  # their first tree
+    _node_base: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T,) tree t's first node
+    _leaf_base: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T,) its first leaf
 
     def __post_init__(self) -> None:
         trees, internal = self.feature.shape
@@ -109,6 +112,8 @@ class CompiledForest:
         self._leaves = self.leaf[by_class]
         self._leaf_start = (np.arange(trees, dtype=np.intp) * self.leaf.shape[1])[:, None]
         self._classes, self._class_start = np.unique(self.tree_class[by_class], return_index=True)
+        self._node_base = np.arange(trees, dtype=np.intp) * internal
+        self._leaf_base = np.arange(trees, dtype=np.intp) * self.leaf.shape[1] - internal
 
     @property
     def depth(self) -> int:
@@ -121,6 +126,8 @@ class CompiledForest:
 
     def raw(self, X: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Raw scores (n, K): baseline plus the leaf values each row reaches."""
+        if len(X) == 1:
+            return self._raw_one(X[0])[None]
         if len(X) <= CHUNK:
             return self._raw(X)
         return np.vstack([self._raw(X[i : i + CHUNK]) for i in range(0, len(X), CHUNK)])
@@ -140,6 +147,22 @@ class CompiledForest:
         raw[:, self._classes] = np.add.reduceat(reached, self._class_start, axis=0).T
         raw += self.baseline
         return raw
+
+    def _raw_one(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """One row: every tree walked at once, a node per tree per level (a third of the bit
+        walk's time for a single row, whose words would be 63/64 empty)."""
+        position = np.zeros(len(self.tree_class), dtype=np.intp)  # node in each complete tree
+        missing = bool(np.isnan(x).any())
+        for _ in range(self.depth):
+            node = self._node_base + position
+            value = x.take(self.feature.take(node))
+            right = value > self.threshold.take(node)  # NaN compares False: goes left...
+            if missing:  # ...unless the test sends it right
+                right |= np.isnan(value) & ~self.nan_left.take(node)
+            position += position + 1  # children of node p: 2p + 1 (left) and 2p + 2
+            position += right
+        reached = self.leaf.take(self._leaf_base + position)
+        return np.bincount(self.tree_class, reached, len(self.baseline)) + self.baseline
 
     def _test_bits(self, X: npt.NDArray[np.float64]) -> Words:
         """(tests, words): bit r of word w is set if row 64w + r goes right at that test."""
