@@ -6,7 +6,7 @@ import json
 import shutil
 import sysconfig
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -175,10 +175,10 @@ def _cold(session: Session, side: str, extra: dict[str, str] | None = None) -> d
 
 
 def _cold_child(
-    session: Session, side: str, extra: dict[str, str] | None
+    session: Session, side: str, extra: dict[str, str] | None, **more: str
 ) -> tuple[dict[str, Any], ChildRun]:
     bench = session.need()
-    config = {"profiles": str(bench.profiles), "bucket": BUCKET, "naive_key": NAIVE_KEY}
+    config = {"profiles": str(bench.profiles), "bucket": BUCKET, "naive_key": NAIVE_KEY, **more}
     env = child_env({**bench.serving_env(), **(extra or {})})
     script = str(ROOT / "bench" / "cold_child.py")
     return run_json([PYTHON, script, side, json.dumps(config)], env, f"cold {side}", pin=True)
@@ -222,7 +222,24 @@ def cold_runs(session: Session) -> dict[str, dict[str, float]]:
     _, profiled = _cold_child(session, "ours", {**pyc, "PYTHONPROFILEIMPORTTIME": "1"})
     session.memo["cold"] = results
     session.memo["imports"] = largest_imports(profiled.stderr)
+    runs = 1 if session.scale.quick else AVOIDED_RUNS
+    session.memo["avoided"] = {
+        module: median(
+            [_cold_child(session, "avoided", pyc, module=module)[0]["seconds"] for _ in range(runs)]
+        )
+        for module in AVOIDED_IMPORTS
+    }
     return results
+
+
+AVOIDED_RUNS: Final = 3
+#: Imports the init phase leaves out, and how (the cold row times what each would add).
+AVOIDED_IMPORTS: Final = {
+    "aws_xray_sdk.core": "the X-Ray SDK (Powertools' Tracer, opt-in with `XRaySdk=true`)",
+    "boto3": "boto3 and s3transfer (the S3 store takes its client from botocore)",
+    "aws_lambda_powertools.event_handler.openapi.swagger_ui": "Powertools' OpenAPI models "
+    "and Swagger UI (`enable_swagger`; bankreco builds the page on its first request)",
+}
 
 
 def cold(session: Session) -> RowResult:
@@ -271,6 +288,13 @@ def cold(session: Session) -> RowResult:
         "largest imports of ours (with .pyc; own time by top-level package, one run with "
         "`-X importtime`): "
         + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in session.memo["imports"])
+        + ".",
+        "imports the init phase leaves out, each timed on top of the function's own in a new "
+        f"process (median of {1 if session.scale.quick else AVOIDED_RUNS}, with .pyc): "
+        + "; ".join(
+            f"{AVOIDED_IMPORTS[module]} {seconds:.3f} s"
+            for module, seconds in session.memo["avoided"].items()
+        )
         + ".",
     ]
     return RowResult("cold", lines, notes, found)

@@ -1,8 +1,8 @@
 """The Swagger UI page and the OpenAPI document, built on their first request.
 
-Powertools' `enable_swagger` imports its OpenAPI models while the app is built: about a
-tenth of a second of every cold start, for a page few requests ask for. This serves the
-same page from the same public pieces, importing them only when it is asked for.
+Powertools' `enable_swagger` imports its OpenAPI models while the app is built: 0.08 s of
+every cold start (the cold row of docs/performance.md), for a page few requests ask for.
+This serves the same page from the same public pieces, importing them only when asked.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bench import size, training
 from bench.cost import billed_ms, cheapest, per_million
 from bench.proc import MB
 from bench.report import RowResult
-from bench.rows import largest_imports
+from bench.rows import AVOIDED_IMPORTS, largest_imports
 from bench.session import Session
 from bench.setup import QUICK
 
@@ -68,6 +68,9 @@ def test_quick_run_renders_every_row(tmp_path: Path) -> None:
                 assert NUMBER.search(ratio), cells
     for name in ROWS:
         assert f"### {name}" in document
+    avoided = re.search(r"imports the init phase leaves out.*", document)
+    assert avoided is not None
+    assert len(re.findall(r"\d\.\d{3} s", avoided.group())) == len(AVOIDED_IMPORTS)
 
 
 BUILD_OUTPUT = """\

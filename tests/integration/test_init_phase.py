@@ -118,7 +118,7 @@ print(before, status, MODELS in sys.modules)
 
 
 def test_the_openapi_models_are_imported_only_for_the_swagger_page(store: Path) -> None:
-    # Powertools' OpenAPI models cost ~0.1 s to import: not in the init phase
+    # Powertools' OpenAPI models are slow to import (see the cold row of docs/performance.md)
     assert last_line_of(SWAGGER_ON_DEMAND, {"PRELOAD_MODEL": "false"}) == "False 200 True"
 
 
@@ -131,7 +131,7 @@ print(sorted({"boto3", "s3transfer", "botocore"} & set(sys.modules)))
 
 
 def test_the_s3_store_needs_botocore_only() -> None:
-    # boto3 and s3transfer would add ~0.1 s to every cold start, for nothing the store uses
+    # boto3 and s3transfer would add to every cold start, for nothing the store uses
     env = {"AWS_DEFAULT_REGION": "eu-west-1"}
     assert last_line_of(S3_CLIENT_ONLY, env) == "['botocore']"
 

@@ -1,7 +1,7 @@
 """A model store under an S3 prefix; botocore finds custom endpoints via AWS_ENDPOINT_URL_S3.
 
 The client comes from botocore's session, as boto3's would: importing boto3 itself (and the
-s3transfer it pulls in) adds about 0.1 s to a cold start and nothing this store uses.
+s3transfer it pulls in) would add to every cold start and nothing this store uses.
 """
 
 from __future__ import annotations
