@@ -21,43 +21,12 @@ import numpy.typing as npt
 MAX_DEPTH: Final = 8
 FORMAT: Final = 1
 CHUNK: Final = 1024  # rows evaluated together: bounds the (trees, rows) arrays
-FEW: Final = 64  # up to this many rows, one gather tests them all (per feature is for many rows)
+FEW: Final = 64  # up to this many rows, one gather tests them all (per column is for many rows)
 Words = npt.NDArray[np.uint64]
 
 
 class NotCompilable(ValueError):
     """The estimator has no compact form (another estimator, categorical splits, too deep)."""
-
-
-@dataclass(frozen=True)
-class _Block:
-    """The distinct tests on one feature: rows `tests` of the test matrix."""
-
-    feature: int
-    tests: slice
-    threshold: npt.NDArray[np.float64]  # (m, 1)
-    nan_right: npt.NDArray[np.bool_] | None  # (m, 1); None if NaN goes left in every test
-
-
-def _block(tests: npt.NDArray[np.float64], feature: int, lo: int, hi: int) -> _Block:
-    """Rows lo:hi of the sorted distinct (feature, threshold, NaN goes right) tests."""
-    nan_right = tests[lo:hi, 2:3] > 0
-    return _Block(
-        int(feature),
-        slice(int(lo), int(hi)),
-        tests[lo:hi, 1:2],
-        nan_right if nan_right.any() else None,
-    )
-
-
-def _compare(values: npt.NDArray[np.float64], block: _Block, out: npt.NDArray[np.bool_]) -> None:
-    """Whether each value goes right at each test of `block` (values: one feature's row, or
-    (tests, n))."""
-    np.greater(values, block.threshold, out=out)  # NaN compares False: goes left...
-    if block.nan_right is not None:
-        missing = np.isnan(values)
-        if missing.any():
-            out |= missing & block.nan_right  # ...unless the test sends it right
 
 
 @dataclass
@@ -75,9 +44,10 @@ class CompiledForest:
     nan_left: npt.NDArray[np.bool_]  # (T, 2**depth - 1)
     leaf: npt.NDArray[np.float64]  # (T, 2**depth)
     tree_class: npt.NDArray[np.intp]  # (T,)
-    _test_feature: npt.NDArray[np.intp] = field(init=False, repr=False)
-    _tests: _Block = field(init=False, repr=False)  # every distinct test (`feature` unused)
-    _blocks: list[_Block] = field(init=False, repr=False)  # the same, per feature
+    _test_feature: npt.NDArray[np.intp] = field(init=False, repr=False)  # column it reads
+    _test_threshold: npt.NDArray[np.float64] = field(init=False, repr=False)  # (tests, 1)
+    _nan_right_from: int = field(init=False, repr=False)  # tests from here send NaN right
+    _blocks: list[tuple[int, slice, np.ufunc]] = field(init=False, repr=False)  # column, way
     _level_tests: list[npt.NDArray[np.intp]] = field(init=False, repr=False)
     _leaves: npt.NDArray[np.float64] = field(init=False, repr=False)  # `leaf`, walk's order
     _leaf_start: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T, 1)
@@ -88,20 +58,17 @@ class CompiledForest:
 
     def __post_init__(self) -> None:
         trees, internal = self.feature.shape
-        tests = np.stack(
-            [
-                self.feature.ravel().astype(np.float64),
-                self.threshold.ravel(),
-                (~self.nan_left.ravel()).astype(np.float64),
-            ],
-            axis=1,
-        )
-        unique, node_test = np.unique(tests, axis=0, return_inverse=True)  # sorted by feature
-        self._test_feature = unique[:, 0].astype(np.intp)
-        self._tests = _block(unique, -1, 0, len(unique))
+        nan_right = ~self.nan_left.ravel()
+        tests = np.stack([nan_right, self.feature.ravel(), self.threshold.ravel()], axis=1)
+        unique, node_test = np.unique(tests, axis=0, return_inverse=True)  # NaN left first
+        self._test_feature = unique[:, 1].astype(np.intp)
+        self._test_threshold = unique[:, 2:3].astype(np.float64)
+        self._nan_right_from = int(np.searchsorted(unique[:, 0], 1.0))
+        way = unique[:, :2]  # (NaN right, column): the tests of a block share both
+        starts = np.flatnonzero(np.r_[True, (way[1:] != way[:-1]).any(axis=1)])
         self._blocks = [
-            _block(unique, feature, *np.searchsorted(self._test_feature, [feature, feature + 1]))
-            for feature in np.unique(self._test_feature).tolist()
+            (int(way[lo, 1]), slice(int(lo), int(hi)), np.less_equal if way[lo, 0] else np.greater)
+            for lo, hi in zip(starts.tolist(), [*starts[1:].tolist(), len(unique)], strict=True)
         ]
         by_class = np.argsort(self.tree_class, kind="stable")  # the walk's order of trees
         by_node = node_test.reshape(trees, internal).astype(np.intp)[by_class]
@@ -165,18 +132,26 @@ class CompiledForest:
         return np.bincount(self.tree_class, reached, len(self.baseline)) + self.baseline
 
     def _test_bits(self, X: npt.NDArray[np.float64]) -> Words:
-        """(tests, words): bit r of word w is set if row 64w + r goes right at that test."""
-        n = len(X)
-        right = np.empty((len(self._test_feature), n), dtype=bool)
+        """(tests, words): bit r of word w is set if row 64w + r goes right at that test.
+
+        A test goes right if `value > threshold`: NaN compares False and goes left. A test
+        that sends NaN right is computed as `value <= threshold` and its packed bits inverted
+        (one such test splits NaN from every number: its threshold is infinite)."""
+        n, k, threshold = len(X), self._nan_right_from, self._test_threshold
+        bits = np.empty((len(self._test_feature), n), dtype=bool)
         if n <= FEW:
-            _compare(X.T[self._test_feature], self._tests, right)
+            values = X.T[self._test_feature]
+            np.greater(values[:k], threshold[:k], out=bits[:k])
+            np.less_equal(values[k:], threshold[k:], out=bits[k:])
         else:
             columns = np.ascontiguousarray(X.T)
-            for block in self._blocks:
-                _compare(columns[block.feature], block, right[block.tests])
-        packed = np.zeros((len(right), -(-n // 64) * 8), dtype=np.uint8)
-        packed[:, : -(-n // 8)] = np.packbits(right, axis=1, bitorder="little")
-        return packed.view(np.uint64)
+            for feature, tests, compare in self._blocks:
+                compare(columns[feature], threshold[tests], out=bits[tests])
+        packed = np.zeros((len(bits), -(-n // 64) * 8), dtype=np.uint8)
+        packed[:, : -(-n // 8)] = np.packbits(bits, axis=1, bitorder="little")
+        words = packed.view(np.uint64)
+        np.invert(words[k:], out=words[k:])  # also sets the padding bits: never read
+        return words
 
     def _turns(self, bits: Words) -> Words:
         """(depth, T, words): bit set if the row turns right at that level of the tree."""

@@ -78,14 +78,15 @@ def test_every_batch_size_gives_the_estimators_answers() -> None:
 
 
 def test_a_row_alone_gives_the_estimators_answer() -> None:
-    """A single row walks the trees node by node instead of as bits: 500 rows one at a time,
-    missing values sent either way included."""
+    """A single row walks the trees node by node instead of as bits: 500 rows one at a time
+    and together, missing values sent either way included."""
     X, y = dataset(3000, 6)
     estimator = HistGradientBoostingClassifier(max_iter=10, max_depth=4, random_state=0)
     fast = compile_forest(estimator.fit(X[:1500], y[:1500]))
     rows = X[-500:]
     assert np.isnan(rows).any(axis=1).sum() > 50
     assert not fast.nan_left.all()
+    assert (np.isinf(fast.threshold) & ~fast.nan_left).any()  # a test splitting NaN from numbers
     alone = np.vstack([fast.predict_proba(row[None]) for row in rows])
     np.testing.assert_allclose(alone, estimator.predict_proba(rows), rtol=0, atol=1e-12)
     np.testing.assert_allclose(alone, fast.predict_proba(rows), rtol=0, atol=1e-12)
