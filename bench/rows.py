@@ -201,6 +201,16 @@ def _medians(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: median([run[key] for run in runs]) for key in runs[0]}
 
 
+AVOIDED_RUNS: Final = 3
+#: Imports the init phase leaves out, and how (the cold row times what each would add).
+AVOIDED_IMPORTS: Final = {
+    "aws_xray_sdk.core": "the X-Ray SDK (Powertools' Tracer, opt-in with `XRaySdk=true`)",
+    "boto3": "boto3 and s3transfer (the S3 store takes its client from botocore)",
+    "aws_lambda_powertools.event_handler.openapi.swagger_ui": "Powertools' OpenAPI models "
+    "and Swagger UI (`enable_swagger`; bankreco builds the page on its first request)",
+}
+
+
 def cold_runs(session: Session) -> dict[str, dict[str, float]]:
     """Cold starts of ours with and without the layer's bytecode, and of naive."""
     if "cold" in session.memo:
@@ -223,6 +233,7 @@ def cold_runs(session: Session) -> dict[str, dict[str, float]]:
     session.memo["cold"] = results
     session.memo["imports"] = largest_imports(profiled.stderr)
     runs = 1 if session.scale.quick else AVOIDED_RUNS
+    session.memo["avoided_runs"] = runs
     session.memo["avoided"] = {
         module: median(
             [_cold_child(session, "avoided", pyc, module=module)[0]["seconds"] for _ in range(runs)]
@@ -230,16 +241,6 @@ def cold_runs(session: Session) -> dict[str, dict[str, float]]:
         for module in AVOIDED_IMPORTS
     }
     return results
-
-
-AVOIDED_RUNS: Final = 3
-#: Imports the init phase leaves out, and how (the cold row times what each would add).
-AVOIDED_IMPORTS: Final = {
-    "aws_xray_sdk.core": "the X-Ray SDK (Powertools' Tracer, opt-in with `XRaySdk=true`)",
-    "boto3": "boto3 and s3transfer (the S3 store takes its client from botocore)",
-    "aws_lambda_powertools.event_handler.openapi.swagger_ui": "Powertools' OpenAPI models "
-    "and Swagger UI (`enable_swagger`; bankreco builds the page on its first request)",
-}
 
 
 def cold(session: Session) -> RowResult:
@@ -290,7 +291,7 @@ def cold(session: Session) -> RowResult:
         + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in session.memo["imports"])
         + ".",
         "imports the init phase leaves out, each timed on top of the function's own in a new "
-        f"process (median of {1 if session.scale.quick else AVOIDED_RUNS}, with .pyc): "
+        f"process (median of {session.memo['avoided_runs']}, with .pyc): "
         + "; ".join(
             f"{AVOIDED_IMPORTS[module]} {seconds:.3f} s"
             for module, seconds in session.memo["avoided"].items()

@@ -2,8 +2,10 @@
 
 import gc
 
-# No collections in the init phase (re-enabled at its end): what it builds, modules and the
-# model, lives on, so the ~200 collections its imports would trigger are wasted work.
+# No collections in the init phase (the collector is restored at its end): what it builds,
+# modules and the model, lives on, so the ~200 collections its imports would trigger are
+# wasted work. (A failed import leaves it off; the Lambda runtime discards that process.)
+_COLLECTING = gc.isenabled()
 gc.disable()
 
 from typing import Annotated, Any
@@ -89,5 +91,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 try:
     initialize()  # the init phase, once the routes are built: before any request or snapshot
 finally:
-    gc.enable()
+    if _COLLECTING:
+        gc.enable()
 register_after_restore(renew_after_restore)

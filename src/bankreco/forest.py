@@ -54,7 +54,7 @@ class CompiledForest:
     _classes: npt.NDArray[np.intp] = field(init=False, repr=False)  # classes that have trees
     _class_start: npt.NDArray[np.intp] = field(init=False, repr=False)  # their first tree
     _node_base: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T,) tree t's first node
-    _leaf_base: npt.NDArray[np.intp] = field(init=False, repr=False)  # (T,) its first leaf
+    _leaf_base: npt.NDArray[np.intp] = field(init=False, repr=False)  # node to leaf index
 
     def __post_init__(self) -> None:
         trees, internal = self.feature.shape
@@ -135,8 +135,9 @@ class CompiledForest:
         """(tests, words): bit r of word w is set if row 64w + r goes right at that test.
 
         A test goes right if `value > threshold`: NaN compares False and goes left. A test
-        that sends NaN right is computed as `value <= threshold` and its packed bits inverted
-        (one such test splits NaN from every number: its threshold is infinite)."""
+        that sends NaN right goes right if `not value <= threshold`: computed as `<=`, its
+        packed bits then inverted. That holds for NaN even at a threshold of +inf (the
+        split of NaN from every number), where reading NaN as +inf would not."""
         n, k, threshold = len(X), self._nan_right_from, self._test_threshold
         bits = np.empty((len(self._test_feature), n), dtype=bool)
         if n <= FEW:

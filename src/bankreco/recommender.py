@@ -90,8 +90,9 @@ class Recommender:
     def _by_bank(
         self, valid: list[tuple[int, CustomerProfile]], items: list[str]
     ) -> dict[str, list[tuple[int, CustomerProfile]]]:
-        """The valid profiles grouped by the bank that answers them; each bank is checked
-        once, and a profile naming one this stage does not serve gets its error in `items`."""
+        """The valid profiles grouped by the bank that answers them (each bank checked once
+        per request, not per profile); a profile naming one this stage does not serve gets
+        its error in `items`."""
         named = {profile.bank for _, profile in valid}
         if len(named) == 1:  # the common case: every profile names the same bank, or none
             with suppress(BankrecoError):  # if it is not served, each profile says so below

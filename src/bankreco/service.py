@@ -29,8 +29,8 @@ def get_recommender() -> Recommender:
 def initialize() -> None:
     """Init-phase work (full CPU, before any request or SnapStart snapshot): the settings, the
     store client and, with PRELOAD_MODEL, the stage's own model; then the garbage collector is
-    set for serving. Never raises: a missing model is the first request's clear 503, not a
-    failed init."""
+    set for serving. A model that cannot be loaded does not fail the init (the first request
+    answers a clear 503); settings or a store that cannot be built do."""
     recommender = get_recommender()
     if recommender.settings.preload_model:
         try:
@@ -49,7 +49,8 @@ GC_YOUNG_THRESHOLD: Final = 50_000
 def settle_garbage_collector() -> None:
     """Keep what the init phase made (modules, the model) out of every later collection,
     which would otherwise walk all of it, and let a request allocate without young
-    collections (a batch triggered several)."""
+    collections (a batch triggered several). The init phase runs without collections, so the
+    little garbage it left (hundreds of objects) is frozen with it, once."""
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)

@@ -25,12 +25,19 @@ def swagger_response(app: APIGatewayRestResolver) -> Response[str]:
         return json_text_response(spec)
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
-    js, css = (files(_UI).joinpath(name).read_text("utf-8") for name in _ASSETS)
+    js, css = _assets()
     page = generate_swagger_html(spec, js, css, swagger_base_url="", oauth2_config=None)
     return Response(status_code=200, content_type="text/html", body=page)
 
 
-_ASSETS = ("swagger-ui-bundle.min.js", "swagger-ui.min.css")
+@cache
+def _assets() -> tuple[str, str]:
+    """Swagger UI's script and style sheet as Powertools ships them, inlined: no CDN."""
+    ui = files(_UI)
+    return (
+        ui.joinpath("swagger-ui-bundle.min.js").read_text("utf-8"),
+        ui.joinpath("swagger-ui.min.css").read_text("utf-8"),
+    )
 
 
 @cache

@@ -70,6 +70,17 @@ def test_a_failed_init_still_turns_the_garbage_collector_back_on(
     assert gc.isenabled()
 
 
+def test_the_init_phase_leaves_a_disabled_collector_disabled(store: Path) -> None:
+    from bankreco.cli import load_function
+
+    gc.disable()
+    try:
+        load_function(ROOT / "functions" / "predict" / "app.py")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def last_line_of(script: str, env: dict[str, str]) -> str:
     """The last line `script` prints in a new process, given the function file's path."""
     app = str(ROOT / "functions" / "predict" / "app.py")

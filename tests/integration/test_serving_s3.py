@@ -166,3 +166,22 @@ def test_models_current_reports_the_served_version(
     assert body["sha256"] == model_artifacts[0][0].model_sha256
     status, body = invoke(api_event("GET", "/models/current", query={"bank": "Nope!"}))
     assert status == 400
+
+
+def test_after_restore_the_s3_store_is_new_and_keeps_serving(
+    invoke: Handler, serving_env: FaultyProxy, s3_registry: Registry, model_artifacts: Artifacts
+) -> None:
+    """SnapStart's hook builds a new client (new connections) from the process's one botocore
+    session, which keeps the parsed S3 model; the renewed store reads the endpoint."""
+    from bankreco.service import renew_after_restore
+
+    s3_registry.publish("alpha", *model_artifacts[0])
+    assert recommend(invoke)[0] == 200
+    registry = get_recommender().cache.registry
+    before = registry.store
+    renew_after_restore()
+    after = registry.store
+    assert after is not before
+    assert after._client is not before._client  # type: ignore[attr-defined]
+    assert after._client._loader is before._client._loader  # type: ignore[attr-defined]
+    assert after.read("alpha/current.json") is not None
