@@ -1,6 +1,6 @@
 """The Swagger UI page and the OpenAPI document, built on their first request.
 
-Powertools' `enable_swagger` imports its OpenAPI models while the app is built: 0.08 s of
+Powertools' `enable_swagger` imports its OpenAPI models while the app is built: 0.08-0.12 s of
 every cold start (the cold row of docs/performance.md), for a page few requests ask for.
 This serves the same page from the same public pieces, importing them only when asked.
 """
