@@ -33,8 +33,9 @@ def answers(
     scores: list[list[float]],
 ) -> Iterator[str]:
     """The answers of one model: per customer, catalog columns `products` with their finite
-    `scores`. The scores are written by one `to_json` of the nested list (shortest text that
-    reads back as the same float, five times faster than `repr`), cut into rows and items."""
+    `scores`. The scores are written by one `to_json` of the nested list (the shortest text
+    that reads back as the same float, several times faster than `repr`), cut into rows and
+    items."""
     head = f',"bank":{_dumps(bank)},"model_version":{_dumps(model_version)},"customer_id":'
     rows = pydantic_core.to_json(scores).decode()[2:-2].split("],[")
     for index, customer_id, columns, row in zip(indexes, customer_ids, products, rows, strict=True):

@@ -116,8 +116,8 @@ class CompiledForest:
         return raw
 
     def _raw_one(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """One row: every tree walked at once, a node per tree per level (a third of the bit
-        walk's time for a single row, whose words would be 63/64 empty)."""
+        """One row: every tree walked at once, a node per tree per level (faster than the bit
+        walk, whose words would be 63/64 empty, for the single route's one profile)."""
         position = np.zeros(len(self.tree_class), dtype=np.intp)  # node in each complete tree
         missing = bool(np.isnan(x).any())
         for _ in range(self.depth):
