@@ -12,7 +12,6 @@ import time
 
 STARTED = time.monotonic()
 
-import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402

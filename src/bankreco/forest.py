@@ -80,7 +80,7 @@ class CompiledForest:
         self._leaf_start = (np.arange(trees, dtype=np.intp) * self.leaf.shape[1])[:, None]
         self._classes, self._class_start = np.unique(self.tree_class[by_class], return_index=True)
         self._node_base = np.arange(trees, dtype=np.intp) * internal
-        self._leaf_base = np.arange(trees, dtype=np.intp) * self.leaf.shape[1] - internal
+        self._leaf_base = self._leaf_start.ravel() - internal
 
     @property
     def depth(self) -> int:

@@ -22,8 +22,8 @@ class HandlerTracer(Protocol):
 
 class NoTracer:
     """Powertools' Tracer when POWERTOOLS_TRACE_DISABLED is true: the Tracer imports the X-Ray
-    SDK even when disabled, a fifth of a cold start. Lambda's own trace (Tracing: Active)
-    still records each invocation and its init phase."""
+    SDK even when disabled (its cost: the cold row of docs/performance.md). Lambda's own trace
+    (Tracing: Active) still records each invocation and its init phase."""
 
     def capture_lambda_handler(self, handler: Handler) -> Handler:
         return handler
