@@ -43,15 +43,16 @@ def test_new_version_is_swapped_in_after_the_ttl(
     model_artifacts: Artifacts,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("MODEL_TTL_SECONDS", "0.3")
+    ttl = 1.5  # wide enough for a publish on a busy machine to fit inside it
+    monkeypatch.setenv("MODEL_TTL_SECONDS", str(ttl))
     first = s3_registry.publish("alpha", *model_artifacts[0])
     assert recommend(invoke)[1]["model_version"] == first
     second = s3_registry.publish("alpha", *model_artifacts[1])
     assert recommend(invoke)[1]["model_version"] == first  # still within the TTL
-    time.sleep(0.35)
+    time.sleep(ttl + 0.05)
     assert recommend(invoke)[1]["model_version"] == second
     s3_registry.set_current("alpha", first)  # rollback is just another pointer move
-    time.sleep(0.35)
+    time.sleep(ttl + 0.05)
     assert recommend(invoke)[1]["model_version"] == first
 
 
