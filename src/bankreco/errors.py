@@ -9,6 +9,10 @@ class BankrecoError(Exception):
     status = 500
     code = "internal_error"
 
+    def body(self) -> dict[str, str]:
+        """The JSON error body: the code and the message."""
+        return {"code": self.code, "message": str(self)}
+
 
 class UnknownBank(BankrecoError):
     status = 404

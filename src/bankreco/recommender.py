@@ -75,7 +75,7 @@ class Recommender:
             try:
                 ranked = self.rank(bank, [profile for _, profile in group])
             except BankrecoError as exc:
-                error = {"code": exc.code, "message": str(exc)}
+                error = exc.body()
                 for i in indexes:
                     items[i] = batch_json.failure(i, error, bank)
                 continue
@@ -107,7 +107,7 @@ class Recommender:
                     banks[profile.bank] = exc
             bank = banks[profile.bank]
             if isinstance(bank, BankrecoError):
-                items[i] = batch_json.failure(i, {"code": bank.code, "message": str(bank)})
+                items[i] = batch_json.failure(i, bank.body())
             else:
                 groups[bank].append((i, profile))
         return groups

@@ -50,7 +50,7 @@ def error_response(exc: Exception) -> Response[str]:
         body = ErrorBody(code="not_found" if exc.status_code == 404 else "error", message=exc.msg)
         status = exc.status_code
     elif isinstance(exc, BankrecoError):
-        body = ErrorBody(code=exc.code, message=str(exc))
+        body = ErrorBody.model_validate(exc.body())
         status = exc.status
         logger.warning("request refused", extra={"code": exc.code, "reason": str(exc)})
     else:
