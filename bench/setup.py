@@ -165,9 +165,9 @@ def batch_profiles(data: Path, out: Path, n: int = BATCH) -> Path:
         return out
     import numpy as np
 
+    from bankreco.api.schemas import CustomerProfile
     from bankreco.data.reader import list_months, read_snapshots
     from bankreco.features import RAW_FIELDS
-    from bankreco.schemas import CustomerProfile
 
     frame = read_snapshots(data, [list_months(data)[-1]]).frame
     order = np.random.default_rng(SEED).permutation(len(frame))
@@ -200,8 +200,8 @@ def batch_profiles(data: Path, out: Path, n: int = BATCH) -> Path:
 
 
 def publish(model_dir: Path, store_uri: str) -> str:
-    from bankreco.manifest import read_model_dir
-    from bankreco.registry import Registry
+    from bankreco.domain.manifest import read_model_dir
+    from bankreco.domain.registry import Registry
     from bankreco.store import open_store
 
     return Registry(open_store(store_uri)).publish(BANK, *read_model_dir(model_dir))

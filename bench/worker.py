@@ -82,9 +82,9 @@ def _batch_parts(customers: list[dict[str, Any]], config: dict[str, Any]) -> dic
     """Where a batch's time goes: validating the profiles, and encoding + the model."""
     from pydantic import TypeAdapter
 
-    from bankreco.recommender import encode_profiles
-    from bankreco.schemas import CustomerProfile
-    from bankreco.service import get_recommender
+    from bankreco.api.schemas import CustomerProfile
+    from bankreco.domain.profile import encode_profiles
+    from bankreco.domain.service import get_recommender
     from bench.report import median
 
     recommender = get_recommender()

@@ -30,11 +30,13 @@ import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from bankreco import features, service
+from bankreco import features
+from bankreco.api.events import LocalContext
 from bankreco.catalog import PRODUCT_CODES, PROVINCE_NAMES, SEGMENTS
-from bankreco.cli import LocalContext, load_handler
-from bankreco.forest import compile_forest
-from bankreco.manifest import COMPACT_FILE, MODEL_FILE, Manifest
+from bankreco.cli import load_function
+from bankreco.domain import service
+from bankreco.domain.forest import compile_forest
+from bankreco.domain.manifest import COMPACT_FILE, MODEL_FILE, Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -197,7 +199,7 @@ def invoke_raw() -> Handler:
 
     def call(event: dict[str, Any]) -> tuple[int, Any]:
         if not handlers:
-            handlers.append(load_handler(ROOT / "functions" / "predict" / "app.py"))
+            handlers.append(load_function(ROOT / "functions" / "predict" / "app.py").lambda_handler)
         response = handlers[0](event, LocalContext())
         return response["statusCode"], response["body"]
 

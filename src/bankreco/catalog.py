@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
-from typing import Final
+from typing import Final, Literal, get_args
 
 # Columns of train_ver2.csv, in file order.
 PROFILE_COLUMNS: Final = (
@@ -83,9 +83,12 @@ MONTHS: Final = tuple(
     for year, month in [(2015, m) for m in range(1, 13)] + [(2016, m) for m in range(1, 6)]
 )
 
-SEXES: Final = ("H", "V")
-SEGMENTS: Final = ("01 - TOP", "02 - PARTICULARES", "03 - UNIVERSITARIO")
-RELATION_TYPES: Final = ("A", "I", "P", "R", "N")
+Sex = Literal["H", "V"]
+Segment = Literal["01 - TOP", "02 - PARTICULARES", "03 - UNIVERSITARIO"]
+RelationType = Literal["A", "I", "P", "R", "N"]
+SEXES: Final[tuple[Sex, ...]] = get_args(Sex)
+SEGMENTS: Final[tuple[Segment, ...]] = get_args(Segment)
+RELATION_TYPES: Final[tuple[RelationType, ...]] = get_args(RelationType)
 
 # The 52 province names exactly as spelled in the data, with their cod_prov.
 PROVINCES: Final[dict[str, int]] = {

@@ -5,74 +5,25 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import sys
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from bankreco.errors import BankrecoError
-from bankreco.settings import DEFAULT_STORE
-
-HANDLER = Path("functions/predict/app.py")
-EXAMPLES = tuple(f"events/predict_example_{i}.json" for i in (1, 2, 3))
+from bankreco.settings import DEFAULT_STORE, Settings
 
 
-class LocalContext:
-    """The parts of a Lambda context the handler reads, for local invocations."""
-
-    function_name = "bankreco-local"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:bankreco-local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 29_000
-
-
-def local_defaults() -> None:
-    """What the template sets in Lambda, for local runs (the caller's environment wins)."""
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bankreco")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bankreco")
-
-
-def quiet_local_run() -> None:
-    """Keep a local run's stdout for the answers: no metric blobs, warnings-only logs. Called
-    before Powertools' objects exist, which read these once."""
-    local_defaults()
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-
-
-def load_function(path: Path = HANDLER) -> ModuleType:
-    """Import the Lambda function's module from its file, as the runtime does."""
+def load_function(path: Path) -> Any:
+    """Import a Lambda function's module from its file, as the runtime does."""
     if not path.is_file():
-        raise SystemExit(f"handler not found: {path} (run from the project root or pass --handler)")
-    local_defaults()
+        raise FileNotFoundError(f"handler file not found: {path}")
     spec = importlib.util.spec_from_file_location("bankreco_function_app", path)
     if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot import {path}")
+        raise FileNotFoundError(f"cannot import {path}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def load_handler(path: Path = HANDLER) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The function's `lambda_handler`."""
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = load_function(path).lambda_handler
-    return handler
-
-
-def invoke(event_path: Path, handler_path: Path = HANDLER) -> dict[str, Any]:
-    """Run the real handler on an API Gateway event file; return its response."""
-    event = json.loads(event_path.read_text())
-    return load_handler(handler_path)(event, LocalContext())
 
 
 def _print_response(response: dict[str, Any]) -> None:
@@ -85,7 +36,7 @@ def _print_response(response: dict[str, Any]) -> None:
 
 
 def _store(args: argparse.Namespace) -> str:
-    return str(args.store or os.environ.get("MODEL_STORE_URI") or DEFAULT_STORE)
+    return str(args.store or Settings.from_env().model_store_uri)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -135,8 +86,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from bankreco.manifest import read_model_dir
-    from bankreco.registry import Registry
+    from bankreco.domain.manifest import read_model_dir
+    from bankreco.domain.registry import Registry
     from bankreco.store import open_store
 
     version = Registry(open_store(_store(args))).publish(args.bank, *read_model_dir(args.model_dir))
@@ -145,14 +96,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
+    from bankreco.domain.registry import Registry
     from bankreco.errors import ModelNotPublished
-    from bankreco.registry import Registry
     from bankreco.store import open_store
 
     registry = Registry(open_store(_store(args)))
     try:
-        pointer = registry.read_pointer(args.bank)
-        current = pointer.version if pointer else None
+        current: str | None = registry.read_pointer(args.bank).version
     except ModelNotPublished:
         current = None
     for version in registry.versions(args.bank):
@@ -161,7 +111,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from bankreco.registry import Registry
+    from bankreco.domain.registry import Registry
     from bankreco.store import open_store
 
     Registry(open_store(_store(args))).set_current(args.bank, args.to)
@@ -170,22 +120,31 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
+    from bankreco import local
+    from bankreco.api.events import LocalContext
+    from bankreco.domain import service
+
     if args.store:
-        os.environ["MODEL_STORE_URI"] = args.store
+        service.configure(Settings.from_env().model_copy(update={"model_store_uri": args.store}))
+    handler = load_function(Path(args.handler)).lambda_handler if args.handler else local.handler()
     for event in args.events:
-        response = invoke(Path(event), Path(args.handler))
-        _print_response(response)
+        _print_response(handler(local.read_event(Path(event)), LocalContext()))
     return 0
 
 
-def openapi_document(handler: Path = HANDLER) -> str:
-    """The API's OpenAPI document as generated from the routes, pretty and stable."""
-    schema = load_function(handler).app.get_openapi_json_schema()
+def openapi_document(handler: Path | None = None) -> str:
+    """The API's OpenAPI document as generated from the routes (bankreco's, or those of the
+    function file `handler`), pretty and stable."""
+    if handler is None:
+        from bankreco.api.handler import app
+    else:
+        app = load_function(handler).app
+    schema = app.get_openapi_json_schema()
     return json.dumps(json.loads(schema), indent=2, sort_keys=True) + "\n"
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
-    text = openapi_document(Path(args.handler))
+    text = openapi_document(Path(args.handler) if args.handler else None)
     if args.out:
         Path(args.out).write_text(text)
     else:
@@ -199,10 +158,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.workdir), customers=args.customers, seed=args.seed)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bankreco", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_data_commands(sub: Any) -> None:
     p = sub.add_parser("generate", help="write a synthetic file in the train_ver2.csv format")
     p.add_argument("--out", required=True, help="CSV file to write")
     p.add_argument("--customers", type=int, required=True)
@@ -230,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
+
+def _add_store_commands(sub: Any) -> None:
     p = sub.add_parser("publish", help="upload a model as a new version and make it current")
     p.add_argument("model_dir")
     p.add_argument("--bank", required=True)
@@ -247,15 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store")
     p.set_defaults(func=cmd_rollback)
 
+
+def _add_serving_commands(sub: Any) -> None:
     p = sub.add_parser("invoke", help="run the Lambda handler on API Gateway event files")
     p.add_argument("events", nargs="+")
-    p.add_argument("--handler", default=str(HANDLER))
+    p.add_argument("--handler", help="a function file to import instead of bankreco's handler")
     p.add_argument("--store", help="MODEL_STORE_URI for this run")
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("openapi", help="print or write the API's OpenAPI document")
     p.add_argument("--out", help="file to write (default: print)")
-    p.add_argument("--handler", default=str(HANDLER))
+    p.add_argument("--handler", help="a function file whose `app` to document instead")
     p.set_defaults(func=cmd_openapi)
 
     p = sub.add_parser("demo", help="generate, train, evaluate, publish locally, answer examples")
@@ -263,13 +223,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=int, default=40_000)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bankreco", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_data_commands(sub)
+    _add_store_commands(sub)
+    _add_serving_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command in {"invoke", "demo"}:
-        quiet_local_run()
+        from bankreco.local import powertools_defaults
+
+        powertools_defaults(quiet=True)
     try:
         code: int = args.func(args)
     except (BankrecoError, ValueError, FileNotFoundError) as exc:

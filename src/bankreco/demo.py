@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from bankreco.cli import EXAMPLES, invoke
-from bankreco.manifest import read_model_dir
-from bankreco.registry import Registry
+from bankreco import local
+from bankreco.domain import service
+from bankreco.domain.manifest import read_model_dir
+from bankreco.domain.registry import Registry
+from bankreco.settings import Settings
 from bankreco.store import open_store
 
 DEMO_BANK = "demo"
@@ -16,7 +17,6 @@ DEMO_BANK = "demo"
 
 def run_demo(workdir: Path, customers: int, seed: int) -> int:
     """Generate a Santander-format file, train, evaluate, publish locally, answer the examples."""
-    from bankreco import service
     from bankreco.data.generate import generate
     from bankreco.training.evaluate import evaluate
     from bankreco.training.report import write_report
@@ -37,13 +37,20 @@ def run_demo(workdir: Path, customers: int, seed: int) -> int:
     print(f"    report: {write_report(result, model_dir)}")
     version = Registry(open_store(str(store_dir))).publish(DEMO_BANK, *read_model_dir(model_dir))
     print(f"4/5 published {DEMO_BANK}/{version} to {store_dir}")
-    os.environ.update({"MODEL_STORE_URI": str(store_dir), "BANK_ID": DEMO_BANK})
-    service.reset()
+    settings = Settings.from_env().model_copy(
+        update={"model_store_uri": str(store_dir), "bank_id": DEMO_BANK}
+    )
+    service.configure(settings)
     print("5/5 the three examples of the original service, through the Lambda handler:")
-    for event in EXAMPLES:
-        response = invoke(Path(event))
-        body = json.loads(response["body"])
-        products = [f"{r['product']} ({r['score']:.3f})" for r in body.get("recommendations", [])]
-        print(f"  {event}: HTTP {response['statusCode']}")
-        print("    " + ("\n    ".join(products) if products else json.dumps(body)))
+    for name in local.EXAMPLES:
+        answer_example(name)
     return 0
+
+
+def answer_example(name: str) -> None:
+    """Print the handler's answer to one of the packaged example events."""
+    response = local.invoke(local.example_event(name))
+    body = json.loads(response["body"])
+    products = [f"{r['product']} ({r['score']:.3f})" for r in body.get("recommendations", [])]
+    print(f"  events/{name}: HTTP {response['statusCode']}")
+    print("    " + ("\n    ".join(products) if products else json.dumps(body)))

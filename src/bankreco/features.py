@@ -54,6 +54,9 @@ FEATURE_NAMES: Final = PROFILE_FEATURES + OWNED_FEATURES
 
 FloatMatrix = npt.NDArray[np.float64]
 
+#: The score an owned product gets: below every probability, so it ranks last and is dropped.
+OWNED_SCORE: Final = -1.0
+
 
 def _lookup(values: Sequence[Any] | npt.NDArray[Any], codes: Mapping[str, int]) -> FloatMatrix:
     found = map(codes.get, values, repeat(np.nan))
@@ -96,6 +99,11 @@ def encode(
     if owned is not None:
         out[:, len(PROFILE_FEATURES) :] = owned
     return out
+
+
+def mask_owned(scores: FloatMatrix, owned: npt.NDArray[np.floating[Any]]) -> None:
+    """Give the products each customer holds (1 in `owned`; NaN is unknown) OWNED_SCORE."""
+    scores[np.nan_to_num(owned, nan=0.0) > 0] = OWNED_SCORE
 
 
 def spec() -> dict[str, Any]:

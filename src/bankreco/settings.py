@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from functools import cache
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from bankreco.schemas import BANK_PATTERN
+from bankreco.ids import BANK_PATTERN
+from bankreco.store.base import S3ClientOptions
 
 DEFAULT_STORE = ".local/models"
 
@@ -27,9 +27,9 @@ class Settings(BaseModel):
     model_cache_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     preload_model: bool = False  # load the stage's model in the init phase (before a snapshot)
-    s3_connect_timeout: float = Field(default=2.0, gt=0)
-    s3_read_timeout: float = Field(default=10.0, gt=0)
-    s3_max_attempts: int = Field(default=3, ge=1)
+    s3_connect_timeout: float = Field(default=S3ClientOptions.connect_timeout, gt=0)
+    s3_read_timeout: float = Field(default=S3ClientOptions.read_timeout, gt=0)
+    s3_max_attempts: int = Field(default=S3ClientOptions.max_attempts, ge=1)
 
     @field_validator("allowed_banks", mode="before")
     @classmethod
@@ -51,6 +51,11 @@ class Settings(BaseModel):
         """Every bank this stage may serve."""
         return self.allowed_banks | {self.bank_id}
 
+    @property
+    def s3_options(self) -> S3ClientOptions:
+        """The S3 client's timeouts and retries."""
+        return S3ClientOptions(self.s3_connect_timeout, self.s3_read_timeout, self.s3_max_attempts)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -58,7 +63,20 @@ class Settings(BaseModel):
         return cls.model_validate({names[k]: v for k, v in env.items() if k in names})
 
 
-@cache
+_current: list[Settings] = []  # the settings of this process, once read or given
+
+
 def get_settings() -> Settings:
-    """The settings of this process, read from the environment on first use."""
-    return Settings.from_env()
+    """The settings of this process: those given to `use_settings`, or else the environment's,
+    read on first use."""
+    if not _current:
+        _current.append(Settings.from_env())
+    return _current[0]
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make `settings` this process's settings (None: read the environment again on next use).
+    Local commands configure the service this way instead of through os.environ."""
+    _current.clear()
+    if settings is not None:
+        _current.append(settings)

@@ -9,8 +9,8 @@ import pytest
 
 from bankreco.catalog import PRODUCTS
 from bankreco.cli import main
-from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
-from bankreco.registry import Registry
+from bankreco.domain.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
+from bankreco.domain.registry import Registry
 from bankreco.store import open_store
 from tests.conftest import Handler, api_event, example_body
 from tests.e2e.conftest import TrainedBank
@@ -104,8 +104,8 @@ def test_compact_form_ranks_like_the_trained_estimator(trained_bank: TrainedBank
     import numpy as np
 
     from bankreco.data.reader import read_snapshots
-    from bankreco.forest import CompiledForest
-    from bankreco.manifest import COMPACT_FILE
+    from bankreco.domain.forest import CompiledForest
+    from bankreco.domain.manifest import COMPACT_FILE
     from bankreco.training.dataset import month_pair
 
     frame = read_snapshots(trained_bank.data, ["2016-04-28", "2016-05-28"]).frame

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cfnlint.api import lint_file  # type: ignore[import-untyped]
 
-from bankreco.schemas import BANK_PATTERN
+from bankreco.ids import BANK_PATTERN
 
 ROUTES = {
     ("POST", "/recommendations"),

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from bankreco.registry import Registry
+from bankreco.domain.registry import Registry
 from bankreco.store import open_store
 from tests.integration.proxy import FaultyProxy
 

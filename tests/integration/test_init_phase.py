@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bankreco.manifest import Manifest
-from bankreco.registry import Registry
-from bankreco.service import get_recommender, renew_after_restore
+from bankreco.api.lifecycle import renew_after_restore
+from bankreco.domain.manifest import Manifest
+from bankreco.domain.registry import Registry
+from bankreco.domain.service import get_recommender
 from bankreco.store.local import LocalStore
 from tests.conftest import ROOT, Handler, api_event, example_body
 
@@ -51,10 +52,10 @@ def test_after_restore_connections_are_new_and_models_kept(
     Registry(LocalStore(store)).publish("demo", *model_artifacts[0])
     assert invoke(api_event("POST", "/recommendations", example_body(1)))[0] == 200
     recommender = get_recommender()
-    before = recommender.cache.registry.store
+    before = recommender.cache.store
     cached = recommender.cache.cached()
     renew_after_restore()
-    assert recommender.cache.registry.store is not before
+    assert recommender.cache.store is not before
     assert recommender.cache.cached() == cached
     assert invoke(api_event("POST", "/recommendations", example_body(1)))[0] == 200
 
@@ -99,8 +100,9 @@ IMPORT_APP = """
 import sys
 from pathlib import Path
 from bankreco.cli import load_function
-app = load_function(Path(sys.argv[1]))
-print(type(app.tracer).__name__, "aws_xray_sdk" in sys.modules)
+load_function(Path(sys.argv[1]))
+from bankreco.observability import tracer
+print(type(tracer).__name__, "aws_xray_sdk" in sys.modules)
 """
 
 
@@ -151,7 +153,7 @@ BATCH_WITHOUT_COLLECTIONS = """
 import gc, json, sys
 from pathlib import Path
 from bankreco.cli import load_function
-from bankreco.service import GC_YOUNG_THRESHOLD
+from bankreco.api.lifecycle import GC_YOUNG_THRESHOLD
 from tests.conftest import LocalContext, api_event, example_body
 
 # The loader's own work before app.py's first line (about 260 young objects) runs with the

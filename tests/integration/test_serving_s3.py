@@ -7,9 +7,9 @@ import time
 import boto3
 import pytest
 
-from bankreco.manifest import Manifest
-from bankreco.registry import Registry
-from bankreco.service import get_recommender
+from bankreco.domain.manifest import Manifest
+from bankreco.domain.registry import Registry
+from bankreco.domain.service import get_recommender
 from tests.conftest import Handler, api_event, example_body
 from tests.integration.proxy import FaultyProxy
 
@@ -174,14 +174,14 @@ def test_after_restore_the_s3_store_is_new_and_keeps_serving(
 ) -> None:
     """SnapStart's hook builds a new client (new connections) from the process's one botocore
     session, which keeps the parsed S3 model; the renewed store reads the endpoint."""
-    from bankreco.service import renew_after_restore
+    from bankreco.api.lifecycle import renew_after_restore
 
     s3_registry.publish("alpha", *model_artifacts[0])
     assert recommend(invoke)[0] == 200
-    registry = get_recommender().cache.registry
-    before = registry.store
+    cache = get_recommender().cache
+    before = cache.store
     renew_after_restore()
-    after = registry.store
+    after = cache.store
     assert after is not before
     assert after._client is not before._client  # type: ignore[attr-defined]
     assert after._client._loader is before._client._loader  # type: ignore[attr-defined]

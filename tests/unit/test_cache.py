@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bankreco.cache import ModelCache
+from bankreco.domain.cache import ModelCache
+from bankreco.domain.forest import CompiledForest
+from bankreco.domain.manifest import Manifest
+from bankreco.domain.registry import Registry
 from bankreco.errors import IntegrityError, ModelNotPublished, StoreError
-from bankreco.forest import CompiledForest
-from bankreco.manifest import Manifest
-from bankreco.registry import Registry
 from bankreco.store import Blob
 from bankreco.store.local import LocalStore
 
@@ -29,12 +29,12 @@ class CountingStore(LocalStore):
         self.down = False
         self.delay = 0.0
 
-    def read(self, key: str, if_none_match: str | None = None) -> Blob | None:
+    def read(self, key: str) -> Blob:
         if self.down:
             raise StoreError("store is down")
         time.sleep(self.delay)
         self.reads.append(key)
-        return super().read(key, if_none_match)
+        return super().read(key)
 
 
 class Clock:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from bankreco import features
+from bankreco.api.schemas import CustomerProfile
 from bankreco.catalog import ALL_COLUMNS, PRODUCT_CODES
 from bankreco.data.reader import read_snapshots
-from bankreco.recommender import _owned_matrix, encode_profiles
-from bankreco.schemas import CustomerProfile
+from bankreco.domain.profile import encode_profiles, owned_matrix
 from bankreco.training.dataset import month_pair
 
 ROW = {
@@ -43,7 +43,7 @@ def test_a_csv_row_and_an_api_request_encode_identically(tmp_path: Path) -> None
              "ind_actividad_cliente": "1", "nomprav": "coruña, a",
              "owned_products": ["ind_cco_fin_ult1"]}
         )  # fmt: skip
-        served = encode_profiles([profile], _owned_matrix([profile]))
+        served = encode_profiles([profile], owned_matrix([profile]))
         np.testing.assert_array_equal(served, trained)
 
 

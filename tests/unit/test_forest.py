@@ -11,7 +11,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
-from bankreco.forest import CHUNK, FEW, CompiledForest, NotCompilable, compile_forest
+from bankreco.domain.forest import CHUNK, FEW, CompiledForest, NotCompilable, compile_forest
 from tests.conftest import random_profiles
 
 

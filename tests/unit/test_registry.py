@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bankreco.domain.manifest import Manifest
+from bankreco.domain.registry import Registry
 from bankreco.errors import IntegrityError, ModelNotPublished, ObjectNotFound, UnknownBank
-from bankreco.manifest import Manifest
-from bankreco.registry import Registry
 from bankreco.store.local import LocalStore
 
 Artifacts = list[tuple[Manifest, dict[str, bytes]]]
@@ -33,9 +33,9 @@ def test_publish_writes_the_layout_and_moves_the_pointer(
     assert stored["model_sha256"] == manifest.model_sha256
     assert json.loads((root / "current.json").read_text())["version"] == version
     pointer = registry.read_pointer("alpha")
-    assert pointer is not None
     assert pointer.version == version
-    assert registry.read_pointer("alpha", pointer.etag) is None  # not modified
+    assert registry.read_pointer_if_changed("alpha", pointer.etag) is None  # not modified
+    assert registry.read_pointer_if_changed("alpha", "other") == pointer
 
 
 def test_versions_are_immutable_and_listed_with_rollback(

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from bankreco.api.errors import field_errors
+from bankreco.api.schemas import BatchRequest, CustomerProfile
 from bankreco.catalog import PROFILE_FIELDS
-from bankreco.schemas import BatchRequest, CustomerProfile, field_errors
 
 VALID: dict[str, Any] = {
     "sexo": "H",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bankreco import swagger
+from bankreco.api import swagger
 
 
 class DocumentedApp:

@@ -1,8 +1,9 @@
 """The batch route's JSON text, rendered from fragments made once.
 
 A batch of 1,000 answers holds 7,000 recommendations: building them as objects and then
-dumping them took most of a batch's time. The text parses to exactly the `BatchResponse`
-items (compact separators, the same key order, the same float values); a test checks it.
+dumping them would cost more than scoring them. The text parses to exactly the
+`BatchResponse` items (compact separators, the same key order, the same float values); a
+test checks it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def answers(
 ) -> Iterator[str]:
     """The answers of one model: per customer, catalog columns `products` with their finite
     `scores`. The scores are written by one `to_json` of the nested list (the shortest text
-    that reads back as the same float, several times faster than `repr`), cut into rows and
+    that reads back as the same float, and cheaper than `repr` per float), cut into rows and
     items."""
     head = f',"bank":{_dumps(bank)},"model_version":{_dumps(model_version)},"customer_id":'
     rows = pydantic_core.to_json(scores).decode()[2:-2].split("],[")

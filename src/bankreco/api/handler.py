@@ -1,12 +1,6 @@
-"""Lambda entry point: the routes of the bankreco API, each one domain call."""
+"""The routes of the bankreco API and the Lambda handler: each route is one domain call."""
 
-import gc
-
-# No collections in the init phase (the collector is restored at its end): what it builds,
-# modules and the model, lives on, so the ~200 collections its imports would trigger are
-# wasted work. (A failed import leaves it off; the Lambda runtime discards that process.)
-_COLLECTING = gc.isenabled()
-gc.disable()
+from __future__ import annotations
 
 from typing import Annotated, Any
 
@@ -15,12 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from snapshot_restore_py import register_after_restore  # the Lambda runtime provides it
 
-from bankreco.observability import logger, metrics, tracer
-from bankreco.responses import error_response, json_text_response, parse_body
-from bankreco.schemas import (
-    BANK_PATTERN,
+from bankreco.api import batch, render
+from bankreco.api.body import parse_body
+from bankreco.api.responses import error_response, json_text_response
+from bankreco.api.schemas import (
     BatchRequest,
     BatchResponse,
     CustomerProfile,
@@ -29,8 +22,10 @@ from bankreco.schemas import (
     ModelInfo,
     RecommendationResponse,
 )
-from bankreco.service import get_recommender, initialize, renew_after_restore
-from bankreco.swagger import swagger_response
+from bankreco.api.swagger import swagger_response
+from bankreco.domain.service import get_recommender
+from bankreco.ids import BANK_PATTERN
+from bankreco.observability import logger, metrics, tracer
 
 ERRORS: dict[int, OpenAPIResponse] = {
     code: {"description": text, "content": {"application/json": {"model": ErrorResponse}}}
@@ -51,7 +46,7 @@ app.exception_handler(Exception)(error_response)
     "/recommendations", summary="Rank the products a customer is likely to add", responses=ERRORS
 )
 def recommend(profile: CustomerProfile) -> RecommendationResponse:
-    return get_recommender().recommend(profile)
+    return render.recommendation(get_recommender().recommend(profile), profile.customer_id)
 
 
 @app.post(
@@ -60,20 +55,19 @@ def recommend(profile: CustomerProfile) -> RecommendationResponse:
     responses={200: {"description": "One result per customer, in order.",
                      "content": {"application/json": {"model": BatchResponse}}}, **ERRORS},
 )  # fmt: skip
-def recommend_batch(batch: BatchRequest) -> Response[str]:
-    # Rendered by the domain, not re-validated: thousands of items per request.
-    return json_text_response(get_recommender().recommend_batch(batch.customers))
+def recommend_batch(request: BatchRequest) -> Response[str]:
+    # Written as JSON text, not re-validated as a model: thousands of items per request.
+    return json_text_response(batch.recommend_batch(get_recommender(), request.customers))
 
 
 @app.post("/Predictor/Predict", summary="The original Flask service's route", responses=ERRORS)
 def legacy_predict(profile: CustomerProfile) -> LegacyResponse:
-    answer = get_recommender().recommend(profile.model_copy(update={"top_k": 7}))
-    return LegacyResponse(Predictions=" ".join(r.product for r in answer.recommendations))
+    return render.legacy(get_recommender().recommend(profile.model_copy(update={"top_k": 7})))
 
 
 @app.get("/models/current", summary="The model this stage serves", responses=ERRORS)
 def current_model(bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = None) -> ModelInfo:
-    return get_recommender().model_info(bank)
+    return render.model_info(get_recommender().current_model(bank))
 
 
 @app.get("/swagger", include_in_schema=False)
@@ -86,11 +80,3 @@ def swagger() -> Response[str]:  # not `enable_swagger`: its imports cost every 
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
-
-
-try:
-    initialize()  # the init phase, once the routes are built: before any request or snapshot
-finally:
-    if _COLLECTING:
-        gc.enable()
-register_after_restore(renew_after_restore)

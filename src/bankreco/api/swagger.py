@@ -1,8 +1,9 @@
 """The Swagger UI page and the OpenAPI document, built on their first request.
 
-Powertools' `enable_swagger` imports its OpenAPI models while the app is built: 0.08-0.12 s of
-every cold start (the cold row of docs/performance.md), for a page few requests ask for.
-This serves the same page from the same public pieces, importing them only when asked.
+Powertools' `enable_swagger` imports its OpenAPI models while the app is built, which adds to
+every cold start (measured in the cold row of docs/performance.md) for a page few requests
+ask for. This serves the same page from the same public pieces, importing them only when
+asked.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from importlib.resources import files
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from bankreco.responses import json_text_response
+from bankreco.api.responses import json_text_response
 
 _UI = "aws_lambda_powertools.event_handler.openapi.swagger_ui"
 

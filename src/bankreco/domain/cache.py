@@ -14,10 +14,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bankreco.errors import BankrecoError, ModelNotPublished
-from bankreco.model import LoadedModel
+from bankreco.domain.model import LoadedModel
+from bankreco.domain.registry import Pointer, Registry
+from bankreco.errors import BankrecoError
 from bankreco.observability import logger, record_load, record_lookup
-from bankreco.registry import Pointer, Registry
+from bankreco.store import ModelStore
 
 
 @dataclass
@@ -68,11 +69,18 @@ class ModelCache:
                 self._evict()
             return entry.model
 
+    @property
+    def store(self) -> ModelStore:
+        """The store models are read from."""
+        return self.registry.store
+
+    def reconnect(self, store: ModelStore) -> None:
+        """Read from `store` from now on (new connections after a SnapStart restore); the
+        cached models stay."""
+        self.registry = Registry(store)
+
     def _load(self, bank: str) -> _Entry:
-        pointer = self.registry.read_pointer(bank)
-        if pointer is None:  # only possible with a tag, which is not given here
-            raise ModelNotPublished(f"{bank}: the store answered 'not modified'")
-        return self._load_version(bank, pointer)
+        return self._load_version(bank, self.registry.read_pointer(bank))
 
     def _load_version(self, bank: str, pointer: Pointer) -> _Entry:
         started = time.perf_counter()
@@ -83,7 +91,7 @@ class ModelCache:
 
     def _refresh(self, bank: str, entry: _Entry) -> _Entry:
         try:
-            pointer = self.registry.read_pointer(bank, entry.etag)
+            pointer = self.registry.read_pointer_if_changed(bank, entry.etag)
             if pointer is None or pointer.version == entry.model.version:
                 etag = pointer.etag if pointer else entry.etag
                 return _Entry(entry.model, etag, self._clock())

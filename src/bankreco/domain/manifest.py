@@ -36,7 +36,7 @@ def library_versions() -> dict[str, str]:
 
 
 class CompactForm(BaseModel):
-    """The numpy-only form of the model (bankreco.forest), served without scikit-learn."""
+    """The numpy-only form of the model (bankreco.domain.forest), served without scikit-learn."""
 
     file: str = COMPACT_FILE
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

@@ -10,9 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bankreco.catalog import PRODUCT_CODES
+from bankreco.domain.forest import CompiledForest
+from bankreco.domain.manifest import Manifest
 from bankreco.errors import IntegrityError
-from bankreco.forest import CompiledForest
-from bankreco.manifest import Manifest
 
 
 def product_columns(classes: Any) -> npt.NDArray[np.intp]:

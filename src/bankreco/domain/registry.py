@@ -7,25 +7,23 @@ overwritten) and `<bank>/current.json` naming the version served.
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from bankreco.domain.manifest import MANIFEST_FILE, Manifest, sha256
 from bankreco.errors import (
     IntegrityError,
     ModelNotPublished,
     ObjectNotFound,
-    StoreError,
-    UnknownBank,
 )
-from bankreco.manifest import MANIFEST_FILE, Manifest, sha256
-from bankreco.schemas import BANK_PATTERN
-from bankreco.store import ModelStore
+from bankreco.ids import check_bank, check_version, is_version
+from bankreco.store import Blob, ModelStore
 
 POINTER_FILE = "current.json"
-VERSION_PATTERN = r"^v\d{8}T\d{9}Z-[0-9a-f]{8}$"
 
 
 @dataclass(frozen=True)
@@ -36,59 +34,42 @@ class Pointer:
     etag: str
 
 
-def check_bank(bank: str) -> str:
-    """Refuse a bank id that is not safe to put in a key."""
-    if not re.fullmatch(BANK_PATTERN, bank):
-        raise UnknownBank(f"invalid bank id {bank[:70]!r}: must match {BANK_PATTERN}")
-    return bank
-
-
-def _check_version(version: str) -> str:
-    if not re.fullmatch(VERSION_PATTERN, version):
-        raise ObjectNotFound(f"invalid version id {version[:80]!r}")
-    return version
-
-
 class Registry:
     """Model versions of every bank in one store."""
 
     def __init__(self, store: ModelStore) -> None:
         self.store = store
 
-    def _bytes(self, key: str) -> bytes:
-        blob = self.store.read(key)
-        if blob is None:  # only possible with a tag, which is not given here
-            raise StoreError(f"{key}: store answered 'not modified' to an unconditional read")
-        return blob.data
-
     def _version_key(self, bank: str, version: str, name: str) -> str:
-        return f"{check_bank(bank)}/versions/{_check_version(version)}/{name}"
+        return f"{check_bank(bank)}/versions/{check_version(version)}/{name}"
 
-    def read_pointer(self, bank: str, if_none_match: str | None = None) -> Pointer | None:
-        """The version served for `bank`; None when unchanged since tag `if_none_match`."""
-        key = f"{check_bank(bank)}/{POINTER_FILE}"
-        try:
-            blob = self.store.read(key, if_none_match)
-        except ObjectNotFound as exc:
-            raise ModelNotPublished(f"no model has been published for bank {bank!r}") from exc
-        if blob is None:
-            return None
-        try:
-            version = str(json.loads(blob.data)["version"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise IntegrityError(f"{key} is not a valid pointer") from exc
-        return Pointer(_check_version(version), blob.etag)
+    def read_pointer(self, bank: str) -> Pointer:
+        """The version served for `bank`."""
+        key = self._pointer_key(bank)
+        with _published(bank):
+            return _pointer(key, self.store.read(key))
+
+    def read_pointer_if_changed(self, bank: str, etag: str) -> Pointer | None:
+        """The version served for `bank`, or None while the pointer's tag is still `etag`."""
+        key = self._pointer_key(bank)
+        with _published(bank):
+            blob = self.store.read_if_changed(key, etag)
+        return None if blob is None else _pointer(key, blob)
+
+    @staticmethod
+    def _pointer_key(bank: str) -> str:
+        return f"{check_bank(bank)}/{POINTER_FILE}"
 
     def fetch(self, bank: str, version: str, compact: bool = True) -> tuple[Manifest, str, bytes]:
         """A version's manifest and the artifact to serve (its compact form when it has one,
         else the pickle), verified against each other."""
-        _check_version(version)
+        check_version(version)
         try:
             manifest = Manifest.model_validate_json(
-                self._bytes(self._version_key(bank, version, MANIFEST_FILE))
+                self.store.read(self._version_key(bank, version, MANIFEST_FILE)).data
             )
             name = manifest.compact.file if compact and manifest.compact else manifest.model_file
-            data = self._bytes(self._version_key(bank, version, name))
+            data = self.store.read(self._version_key(bank, version, name)).data
         except ValidationError as exc:
             raise IntegrityError(f"manifest of {bank}/{version} is invalid: {exc}") from exc
         except ObjectNotFound as exc:
@@ -125,4 +106,21 @@ class Registry:
         """Every published version of `bank`, oldest first."""
         keys = self.store.list(f"{check_bank(bank)}/versions")
         found = {k.split("/")[2] for k in keys if k.endswith("/" + MANIFEST_FILE)}
-        return sorted(v for v in found if re.fullmatch(VERSION_PATTERN, v))
+        return sorted(filter(is_version, found))
+
+
+@contextmanager
+def _published(bank: str) -> Iterator[None]:
+    """Reads of `bank`'s pointer: a missing one means nothing is published."""
+    try:
+        yield
+    except ObjectNotFound as exc:
+        raise ModelNotPublished(f"no model has been published for bank {bank!r}") from exc
+
+
+def _pointer(key: str, blob: Blob) -> Pointer:
+    try:
+        version = str(json.loads(blob.data)["version"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(f"{key} is not a valid pointer") from exc
+    return Pointer(check_version(version), blob.etag)

@@ -1,12 +1,9 @@
-"""The small interface every model store implements."""
+"""The small interface every model store implements, and what the stores share."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from bankreco.settings import Settings
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -17,16 +14,29 @@ class Blob:
     etag: str
 
 
+@dataclass(frozen=True)
+class S3ClientOptions:
+    """How the S3 client waits and retries: the one place these defaults are set."""
+
+    connect_timeout: float = 2.0
+    read_timeout: float = 10.0
+    max_attempts: int = 3
+
+
 class ModelStore(Protocol):
-    """Keys are `/`-separated paths below the store's root."""
+    """Keys are `/`-separated paths below the store's root.
+
+    Every method raises ObjectNotFound for a missing key and StoreError when the store fails.
+    """
 
     uri: str
 
-    def read(self, key: str, if_none_match: str | None = None) -> Blob | None:
-        """The object at `key`; None when its tag still equals `if_none_match`.
+    def read(self, key: str) -> Blob:
+        """The object at `key`."""
+        ...
 
-        Raises ObjectNotFound for a missing key, StoreError when the store fails.
-        """
+    def read_if_changed(self, key: str, etag: str) -> Blob | None:
+        """The object at `key`, or None while its tag still equals `etag`."""
         ...
 
     def write(self, key: str, data: bytes) -> None:
@@ -38,12 +48,9 @@ class ModelStore(Protocol):
         ...
 
 
-def open_store(uri: str, settings: Settings | None = None) -> ModelStore:
-    """A store for `s3://bucket/prefix` or a local directory path."""
-    if uri.startswith("s3://"):
-        from bankreco.store.s3 import S3Store
-
-        return S3Store(uri, settings)
-    from bankreco.store.local import LocalStore
-
-    return LocalStore(uri)
+def check_key(key: str) -> list[str]:
+    """The parts of a store key; ValueError for an empty key or an empty, `.` or `..` part."""
+    parts = key.split("/")
+    if not key or any(p in {"", ".", ".."} for p in parts):
+        raise ValueError(f"invalid key: {key!r}")
+    return parts

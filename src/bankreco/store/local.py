@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bankreco.errors import ObjectNotFound, StoreError
-from bankreco.store.base import Blob
+from bankreco.store.base import Blob, check_key
 
 
 class LocalStore:
@@ -19,12 +19,9 @@ class LocalStore:
         self.uri = str(self.root)
 
     def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if not key or any(p in {"", ".", ".."} for p in parts):
-            raise ValueError(f"invalid key: {key!r}")
-        return self.root.joinpath(*parts)
+        return self.root.joinpath(*check_key(key))
 
-    def read(self, key: str, if_none_match: str | None = None) -> Blob | None:
+    def read(self, key: str) -> Blob:
         path = self._path(key)
         try:
             data = path.read_bytes()
@@ -32,8 +29,11 @@ class LocalStore:
             raise ObjectNotFound(f"{key} not found in {self.uri}") from exc
         except OSError as exc:
             raise StoreError(f"cannot read {key} from {self.uri}: {exc}") from exc
-        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
-        return None if etag == if_none_match else Blob(data, etag)
+        return Blob(data, hashlib.md5(data, usedforsecurity=False).hexdigest())
+
+    def read_if_changed(self, key: str, etag: str) -> Blob | None:
+        blob = self.read(key)
+        return None if blob.etag == etag else blob
 
     def write(self, key: str, data: bytes) -> None:
         path = self._path(key)

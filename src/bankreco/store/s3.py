@@ -9,17 +9,14 @@ of a renewed store (after a SnapStart restore) is made without parsing it again.
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bankreco.errors import ObjectNotFound, StoreError
-from bankreco.store.base import Blob
-
-if TYPE_CHECKING:
-    from bankreco.settings import Settings
+from bankreco.store.base import Blob, S3ClientOptions, check_key
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
@@ -32,30 +29,35 @@ def _session() -> botocore.session.Session:
 class S3Store:
     """Keys live at `s3://bucket/prefix/<key>`."""
 
-    def __init__(self, uri: str, settings: Settings | None = None) -> None:
+    def __init__(self, uri: str, options: S3ClientOptions | None = None) -> None:
         bucket, _, prefix = uri.removeprefix("s3://").partition("/")
         if not bucket:
             raise ValueError(f"no bucket in {uri!r}")
         self.uri = uri.rstrip("/")
         self.bucket = bucket
         self.prefix = prefix.strip("/")
+        options = options or S3ClientOptions()
         config = Config(
-            connect_timeout=settings.s3_connect_timeout if settings else 2.0,
-            read_timeout=settings.s3_read_timeout if settings else 10.0,
-            retries={
-                "max_attempts": settings.s3_max_attempts if settings else 3,
-                "mode": "standard",
-            },
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
+            retries={"max_attempts": options.max_attempts, "mode": "standard"},
         )
         self._client: Any = _session().create_client("s3", config=config)
 
     def _key(self, key: str) -> str:
-        if not key or any(p in {"", ".", ".."} for p in key.split("/")):
-            raise ValueError(f"invalid key: {key!r}")
+        check_key(key)
         return f"{self.prefix}/{key}" if self.prefix else key
 
-    def read(self, key: str, if_none_match: str | None = None) -> Blob | None:
-        extra = {"IfNoneMatch": if_none_match} if if_none_match else {}
+    def read(self, key: str) -> Blob:
+        blob = self._get(key, {})
+        if blob is None:  # S3 answers 304 only to a conditional read
+            raise StoreError(f"S3 answered 'not modified' to an unconditional read of {key}")
+        return blob
+
+    def read_if_changed(self, key: str, etag: str) -> Blob | None:
+        return self._get(key, {"IfNoneMatch": etag})
+
+    def _get(self, key: str, extra: dict[str, str]) -> Blob | None:
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=self._key(key), **extra)
             data: bytes = response["Body"].read()

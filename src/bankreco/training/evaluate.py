@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bankreco import features
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
 from bankreco.data.reader import list_months, read_snapshots
-from bankreco.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
+from bankreco.domain.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
 from bankreco.training.dataset import MonthPair, month_pair, previous_month
 from bankreco.training.metrics import K, map_at_k, perfect_map
 from bankreco.training.train import BASELINE_FILE, holdout_scores
@@ -48,7 +49,7 @@ def oracle_scores(oracle_path: Path, pair: MonthPair) -> np.ndarray | None:
     if truth.isna().all(axis=None):
         return None
     scores = truth[list(PRODUCT_CODES)].to_numpy(dtype=np.float64, na_value=0.0)
-    scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
+    features.mask_owned(scores, pair.owned_before)
     return scores
 
 

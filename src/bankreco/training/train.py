@@ -8,20 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
 from bankreco.data.reader import list_months, read_snapshots
-from bankreco.forest import compile_forest
-from bankreco.manifest import (
+from bankreco.domain.forest import compile_forest
+from bankreco.domain.manifest import (
     COMPACT_FILE,
     MANIFEST_FILE,
     MODEL_FILE,
     Manifest,
 )
-from bankreco.model import product_columns
+from bankreco.domain.model import product_columns
 from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
 from bankreco.training.metrics import map_at_k, perfect_map
 
@@ -38,7 +40,7 @@ class TrainConfig:
     max_iter: int = 40  # with early stopping; fewer trees answer faster
     learning_rate: float = 0.25
     max_leaf_nodes: int = 15
-    max_depth: int = 4  # shallow trees have a compact form (bankreco.forest)
+    max_depth: int = 4  # shallow trees have a compact form (bankreco.domain.forest)
     min_class_share: float = 0.002  # products rarer among additions are not learned
     threads: int = 1  # OpenMP threads of the fit; more only helps on an otherwise idle machine
     seed: int = 0
@@ -85,14 +87,26 @@ def holdout_scores(model: Any, pair: MonthPair, with_products: bool = True) -> n
     scores = np.zeros((len(pair.ncodpers), len(PRODUCT_CODES)))
     scores[:, product_columns(model.classes_)] = model.predict_proba(pair.encode(with_products))
     if with_products:
-        scores[np.nan_to_num(pair.owned_before) > 0] = -1.0
+        features.mask_owned(scores, pair.owned_before)
     return scores
 
 
-def train(
-    data: str | Path, out: str | Path, config: TrainConfig, progress: bool = True
-) -> Manifest:
-    """Train on `data` (train_ver2.csv format) and write model.pkl + manifest.json into `out`."""
+@dataclass(frozen=True)
+class _Plan:
+    """Which months of a file a training run reads, learns from and evaluates on."""
+
+    available: list[str]
+    months: list[str]
+    holdout: str | None  # None: no evaluation month (all months trained, or none before it)
+
+    @property
+    def needed(self) -> list[str]:
+        """Every month to read: the training months, the holdout, and the month before each."""
+        wanted = {*self.months, *([self.holdout] if self.holdout else [])}
+        return sorted(wanted | {previous_month(m) for m in wanted})
+
+
+def _plan(data: str | Path, config: TrainConfig) -> _Plan:
     available = list_months(data)
     months = list(config.months) if config.months else default_months(available, config.all_months)
     holdout = None if config.all_months else available[-1]
@@ -101,17 +115,19 @@ def train(
         raise ValueError(f"months not in the file with their previous month: {missing}")
     if holdout in months:
         raise ValueError(f"{holdout} is the evaluation month; train on it only with --all-months")
-    needed = sorted(
-        {*months, *(previous_month(m) for m in months)}
-        | (
-            {holdout, previous_month(holdout)}
-            if holdout and previous_month(holdout) in available
-            else set()
-        )
-    )
-    read = read_snapshots(data, needed, progress=progress)
+    if holdout and previous_month(holdout) not in available:
+        holdout = None
+    return _Plan(available, months, holdout)
+
+
+def train(
+    data: str | Path, out: str | Path, config: TrainConfig, progress: bool = True
+) -> Manifest:
+    """Train on `data` (train_ver2.csv format) and write model.pkl + manifest.json into `out`."""
+    plan = _plan(data, config)
+    read = read_snapshots(data, plan.needed, progress=progress)
     steps = tqdm(total=4, desc="train", disable=not progress)
-    pairs = (month_pair(read.frame, m) for m in months)
+    pairs = (month_pair(read.frame, m) for m in plan.months)
     examples, baseline_examples = addition_examples(
         pairs, mask_fraction=MASK_FRACTION, seed=config.seed
     )
@@ -122,18 +138,9 @@ def train(
     steps.update()
     baseline = fit(baseline_examples.X, baseline_examples.y, config)
     steps.update()
-    metrics: dict[str, Any] = {}
-    if holdout and previous_month(holdout) in available:
-        test = month_pair(read.frame, holdout)
-        metrics = {
-            "holdout_month": holdout,
-            "map_at_7": map_at_k(test.added, holdout_scores(model, test)),
-            "perfect": perfect_map(test.added),
-        }
+    metrics = _holdout_metrics(model, read.frame, plan.holdout)
     steps.update()
     steps.close()
-    out_dir = Path(out)
-    out_dir.mkdir(parents=True, exist_ok=True)
     files = {
         MODEL_FILE: pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL),
         COMPACT_FILE: compile_forest(model).to_bytes(),
@@ -143,14 +150,33 @@ def train(
         "data_file": Path(data).name,
         "rows_read": read.rows_read,
         "rows_dropped": read.dropped,
-        "file_months": [available[0], available[-1]],
+        "file_months": [plan.available[0], plan.available[-1]],
         "iterations": int(model.n_iter_),
         "params": {k: v for k, v in vars(config).items() if k != "months"},
         "mask_fraction": MASK_FRACTION,
     }
     manifest = Manifest.describe(model, files, training, metrics)
+    files[BASELINE_FILE] = pickle.dumps(baseline, protocol=pickle.HIGHEST_PROTOCOL)
+    files[MANIFEST_FILE] = manifest.model_dump_json(indent=2).encode()
+    _write(Path(out), files)
+    return manifest
+
+
+def _holdout_metrics(
+    model: HistGradientBoostingClassifier, frame: pd.DataFrame, holdout: str | None
+) -> dict[str, Any]:
+    """MAP@7 of `model` on the holdout month (none without one)."""
+    if holdout is None:
+        return {}
+    test = month_pair(frame, holdout)
+    return {
+        "holdout_month": holdout,
+        "map_at_7": map_at_k(test.added, holdout_scores(model, test)),
+        "perfect": perfect_map(test.added),
+    }
+
+
+def _write(out_dir: Path, files: dict[str, bytes]) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         (out_dir / name).write_bytes(content)
-    (out_dir / BASELINE_FILE).write_bytes(pickle.dumps(baseline, protocol=pickle.HIGHEST_PROTOCOL))
-    (out_dir / MANIFEST_FILE).write_text(manifest.model_dump_json(indent=2))
-    return manifest

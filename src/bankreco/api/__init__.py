@@ -1,0 +1,1 @@
+"""Everything HTTP: routes, request and response schemas, error bodies, batch rendering."""

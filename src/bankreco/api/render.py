@@ -1,0 +1,43 @@
+"""Domain values as the API's response models."""
+
+from __future__ import annotations
+
+from bankreco.api.schemas import LegacyResponse, ModelInfo, Recommendation, RecommendationResponse
+from bankreco.catalog import PRODUCT_CODES, PRODUCTS
+from bankreco.domain.model import LoadedModel
+from bankreco.domain.recommender import Ranked
+
+_RECOMMENDED = [(code, PRODUCTS[code]) for code in PRODUCT_CODES]
+
+
+def recommendation(ranked: Ranked, customer_id: str | None) -> RecommendationResponse:
+    """The answer for the one customer `ranked` holds."""
+    return RecommendationResponse(
+        bank=ranked.bank,
+        model_version=ranked.version,
+        customer_id=customer_id,
+        recommendations=[
+            Recommendation(product=_RECOMMENDED[j][0], name=_RECOMMENDED[j][1], score=score)
+            for j, score in zip(ranked.products[0], ranked.scores[0], strict=True)
+        ],
+    )
+
+
+def legacy(ranked: Ranked) -> LegacyResponse:
+    """The original service's answer: the product codes, separated by spaces."""
+    return LegacyResponse(Predictions=" ".join(PRODUCT_CODES[j] for j in ranked.products[0]))
+
+
+def model_info(model: LoadedModel) -> ModelInfo:
+    """What a served model is and how it was made."""
+    manifest = model.manifest
+    return ModelInfo(
+        bank=model.bank,
+        model_version=model.version,
+        created_at=manifest.created_at,
+        estimator=manifest.estimator,
+        feature_version=int(manifest.features.get("version", 0)),
+        sha256=manifest.model_sha256,
+        metrics=manifest.metrics,
+        training=manifest.training,
+    )

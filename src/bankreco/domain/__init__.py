@@ -1,0 +1,1 @@
+"""The domain: models per bank, their versions and cache, and the ranking; no HTTP."""
