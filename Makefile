@@ -41,8 +41,13 @@ openapi: install
 bench: install  ## the performance benchmark, written to docs/performance.md (quick check: $(PY) -m bench --quick)
 	$(BIN)/python -m bench --out docs/performance.md
 
+# The runtime's Python (3.12) when one runs here: only it compiles the layer's .pyc. A python3.12
+# on the PATH can be a shim with no interpreter behind it (pyenv's), so it is probed; otherwise
+# the venv's Python builds, shipping sources only (layers/Makefile chooses the same way).
+LAYER_PYTHON ?= $(shell python3.12 -c '' >/dev/null 2>&1 && command -v python3.12 || echo $(PY))
+
 layer: install  ## build the Lambda layer (arm64, python3.12) into build/layer and check its size
-	$(PY) layers/build_layer.py --out build/layer --function-dir functions/predict
+	$(LAYER_PYTHON) layers/build_layer.py --out build/layer --function-dir functions/predict
 
 clean:
 	rm -rf build .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -14,12 +14,16 @@ from bench.proc import PYTHON, ROOT, ChildRun, child_env, run_json
 from bench.report import Line, RowResult, median, met, ratio
 from bench.session import Session
 from bench.setup import BUCKET, NAIVE_KEY
+from layers.build_layer import RUNTIME_PROVIDED
 
 WARM_REPEATS = 3  # processes per side; the medians of their p50 and p99 are reported
 NAIVE_ROW_RUNS = 5  # 1,000 naive one-profile requests take seconds
 BATCH_ROUNDS = 5  # processes per side for the batch row
-#: Packages the Lambda Python runtime ships with their bytecode (the layer ships none).
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
+#: What the Lambda Python runtime ships, bytecode included, and the layer leaves out, by the
+#: name at the top of site-packages: its packages and its single modules (``name.py``).
+RUNTIME_TOP_LEVELS = tuple(name for names in RUNTIME_PROVIDED.values() for name in names)
+RUNTIME_PACKAGES = tuple(name for name in RUNTIME_TOP_LEVELS if not name.endswith(".py"))
+RUNTIME_MODULES = tuple(name[:-3] for name in RUNTIME_TOP_LEVELS if name.endswith(".py"))
 
 
 def _worker(session: Session, mode: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -154,10 +158,11 @@ def _bytecode_prefixes(session: Session) -> tuple[Path, Path]:
         source = full / str(path).lstrip("/")
         if source.is_dir():
             shutil.copytree(source, runtime / str(path).lstrip("/"))
-    for single in (full / str(site).lstrip("/")).glob("six.*.pyc"):
-        target = runtime / str(site).lstrip("/") / single.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(single, target)
+    for module in RUNTIME_MODULES:
+        for single in (full / str(site).lstrip("/")).glob(f"{module}.*.pyc"):
+            target = runtime / str(site).lstrip("/") / single.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(single, target)
     if not any(runtime.rglob("*.pyc")):
         raise RuntimeError(f"no bytecode written under {full}")
     return full, runtime

@@ -5,19 +5,27 @@ pydantic) for the same Lambda target."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import re
 import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 from typing import Final
 
 from bench.proc import MB, PYTHON, ROOT, child_env, run_child
 from bench.report import Line, RowResult, met, ratio
 from bench.session import Session
+from layers.build_layer import (
+    LAMBDA_PLATFORMS,
+    LAMBDA_PYTHON,
+    RUNTIME_PROVIDED,
+    BuildError,
+    LayerBuild,
+    LayerSpec,
+    build_layer,
+    canonical,
+    resolve_lock,
+    target_environment,
+)
 
-BUILD_LAYER = ROOT / "layers" / "build_layer.py"
 FUNCTION_DIR = ROOT / "functions" / "predict"
 NAIVE_PACKAGES: Final = (
     "numpy",
@@ -27,33 +35,12 @@ NAIVE_PACKAGES: Final = (
     "aws-lambda-powertools",
     "pydantic",
 )
-#: Distributions the Lambda runtime provides: not counted on either side.
-RUNTIME_PROVIDED: Final = frozenset(
-    {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
-)
-SIZES: Final = re.compile(
-    r"^\s*(layer|function|total)\s+unzipped\s+([\d.]+) MB\s+zipped\s+([\d.]+) MB", re.MULTILINE
-)
-
-
-def build_layer_module() -> ModuleType:
-    """layers/build_layer.py as a module (for its Lambda platform tags and lock handling)."""
-    spec = importlib.util.spec_from_file_location("bankreco_build_layer", BUILD_LAYER)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot import {BUILD_LAYER}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-def parse_sizes(output: str) -> dict[str, tuple[float, float]]:
-    """`{"layer"|"function"|"total": (unzipped MB, zipped MB)}` from build_layer's output."""
-    return {m[1]: (float(m[2]), float(m[3])) for m in SIZES.finditer(output)}
+#: Not counted on either side: the Lambda runtime provides them (canonical names).
+RUNTIME_DISTS: Final = frozenset(canonical(name) for name in RUNTIME_PROVIDED)
 
 
 def _dist_name(wheel: Path) -> str:
-    return re.sub(r"[-_.]+", "-", wheel.name.split("-")[0]).lower()
+    return canonical(wheel.name.split("-")[0])
 
 
 def wheel_sizes(wheels: list[Path]) -> tuple[float, float]:
@@ -67,33 +54,39 @@ def wheel_sizes(wheels: list[Path]) -> tuple[float, float]:
     return unzipped / MB, zipped / MB
 
 
-def _build(session: Session, name: str, *extra: str) -> dict[str, tuple[float, float]]:
-    """build_layer.py's sizes (bytecode included) of one build of the layer recipe."""
-    out = session.workdir / "size" / name
-    command = [PYTHON, str(BUILD_LAYER), "--out", str(out), "--function-dir", str(FUNCTION_DIR)]
-    command += ["--max-unzipped-mb", "0", "--max-zipped-mb", "0", *extra]
-    env = child_env({"PIP_CACHE_DIR": str(session.workdir / "pip-cache")}, one_thread=False)
-    run = run_child(command, env, timeout=1800).check("layers/build_layer.py")
-    sizes = parse_sizes(run.stdout)
-    if "total" not in sizes:
-        raise RuntimeError(f"no sizes in build_layer.py's output:\n{run.stdout[-2000:]}")
+def sizes_mb(build: LayerBuild) -> dict[str, tuple[float, float]]:
+    """`{"layer"|"function"|"total": (unzipped MB, zipped MB)}` of one build."""
+    sizes = {"layer": build.layer.mb, "total": build.total.mb}
+    if build.function is not None:
+        sizes["function"] = build.function.mb
     return sizes
+
+
+def _build(session: Session, name: str, *, local: bool = False) -> LayerBuild:
+    """One build of the layer recipe into <workdir>/size/<name>; its output (pip's included)
+    goes to <workdir>/size/<name>.log, not to the bench's."""
+    out = session.workdir / "size" / name
+    out.mkdir(parents=True, exist_ok=True)
+    spec = LayerSpec(out=out, repo_root=ROOT, local=local, function_dir=FUNCTION_DIR)
+    log_path = out.with_name(f"{name}.log")
+    with log_path.open("w", encoding="utf-8") as log:
+        try:
+            return build_layer(spec, log=log, pip_cache_dir=session.workdir / "pip-cache")
+        except BuildError as exc:
+            raise RuntimeError(f"layers/build_layer.py: {exc} (its output: {log_path})") from exc
 
 
 def ours_sizes(session: Session) -> dict[str, tuple[float, float]]:
     """The Lambda build's sizes, and as "compiled" the total of the same recipe built for this
     machine's Python, which can compile the bytecode a 3.12 build would ship."""
-    sizes = _build(session, "layer")
-    sizes["compiled"] = _build(session, "layer-local", "--local")["total"]
+    sizes = sizes_mb(_build(session, "layer"))
+    sizes["compiled"] = _build(session, "layer-local", local=True).total.mb
     return sizes
 
 
 def naive_wheels(session: Session) -> list[Path]:
     """Download (once) the naive service's wheels for the Lambda target, pinned by the lock."""
-    layer = build_layer_module()
-    pins = layer.resolve_lock(
-        ROOT / "requirements.lock", layer.target_environment(False, layer.LAMBDA_PYTHON)
-    )
+    pins = resolve_lock(ROOT / "requirements.lock", target_environment(False, LAMBDA_PYTHON))
     text = "\n".join(pins) + "\n"
     dest = session.workdir / "size" / f"wheels-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
     dest.mkdir(parents=True, exist_ok=True)
@@ -101,15 +94,15 @@ def naive_wheels(session: Session) -> list[Path]:
     constraints.write_text(text)
     done = dest / ".done"
     if not done.exists():
-        platforms = [arg for tag in layer.LAMBDA_PLATFORMS for arg in ("--platform", tag)]
+        platforms = [arg for tag in LAMBDA_PLATFORMS for arg in ("--platform", tag)]
         command = [PYTHON, "-m", "pip", "download", "--disable-pip-version-check", "--no-input"]
         command += ["--progress-bar", "off", "--dest", str(dest), "--only-binary=:all:"]
-        command += [*platforms, "--python-version", layer.LAMBDA_PYTHON, "--implementation", "cp"]
+        command += [*platforms, "--python-version", LAMBDA_PYTHON, "--implementation", "cp"]
         command += ["-c", str(constraints), *NAIVE_PACKAGES]
         env = child_env({"PIP_CACHE_DIR": str(session.workdir / "pip-cache")}, one_thread=False)
         run_child(command, env, timeout=1800).check("pip download")
         done.touch()
-    return sorted(w for w in dest.glob("*.whl") if _dist_name(w) not in RUNTIME_PROVIDED)
+    return sorted(w for w in dest.glob("*.whl") if _dist_name(w) not in RUNTIME_DISTS)
 
 
 def size(session: Session) -> RowResult:

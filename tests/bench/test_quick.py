@@ -23,6 +23,7 @@ from bench.report import RowResult
 from bench.rows import AVOIDED_IMPORTS, largest_imports
 from bench.session import Session
 from bench.setup import QUICK
+from layers.build_layer import RUNTIME_PROVIDED, LayerBuild, Size, canonical
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = ("warm", "batch", "cold", "rss", "train", "cost")
@@ -73,20 +74,32 @@ def test_quick_run_renders_every_row(tmp_path: Path) -> None:
     assert len(re.findall(r"\d\.\d{3} s", avoided.group())) == len(AVOIDED_IMPORTS)
 
 
-BUILD_OUTPUT = """\
-sizes (1 MB = 2**20 bytes):
-  layer     unzipped    57.120 MB   zipped    17.080 MB
-  function  unzipped     0.003 MB   zipped     0.002 MB
-  total     unzipped    57.123 MB   zipped    17.082 MB
-"""
+BUILD = LayerBuild(
+    site=Path("layer/python"),
+    removed=("boto3-1.0",),
+    slimmed=0,
+    bytecode=False,
+    layer=Size(57 * MB, 17 * MB),
+    function=Size(3 * 1024, 2 * 1024),
+)
 
 
-def test_size_parses_build_layer_output() -> None:
-    assert size.parse_sizes(BUILD_OUTPUT) == {
-        "layer": (57.12, 17.08),
-        "function": (0.003, 0.002),
-        "total": (57.123, 17.082),
-    }
+def test_size_reads_the_builds_sizes() -> None:
+    sizes = size.sizes_mb(BUILD)
+    assert sizes["layer"] == (57.0, 17.0)
+    assert sizes["function"] == pytest.approx((3 / 1024, 2 / 1024))
+    assert sizes["total"] == pytest.approx((57 + 3 / 1024, 17 + 2 / 1024))
+    assert "function" not in size.sizes_mb(replace(BUILD, function=None))
+    assert size.sizes_mb(replace(BUILD, function=None))["total"] == (57.0, 17.0)
+
+
+def test_size_leaves_out_what_the_runtime_provides() -> None:
+    """The naive side drops the wheels of the one list the layer build removes."""
+    assert {canonical(name) for name in RUNTIME_PROVIDED} == size.RUNTIME_DISTS
+    dateutil = Path("python_dateutil-2.9.0-py2.py3-none-any.whl")
+    numpy = Path("numpy-2.0-cp312-cp312-manylinux2014_aarch64.whl")
+    assert size._dist_name(dateutil) in size.RUNTIME_DISTS
+    assert size._dist_name(numpy) not in size.RUNTIME_DISTS
 
 
 def test_size_of_wheels(tmp_path: Path) -> None:
@@ -103,13 +116,13 @@ def test_size_row_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     wheel = tmp_path / "numpy-2.0-cp312-cp312-manylinux2014_aarch64.whl"
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr("numpy/__init__.py", "x" * 2 * 1024 * 1024)
-    sizes = {**size.parse_sizes(BUILD_OUTPUT), "compiled": (70.2, 22.6)}
+    sizes = {**size.sizes_mb(BUILD), "compiled": (70.2, 22.6)}
     monkeypatch.setattr(size, "ours_sizes", lambda _: sizes)
     monkeypatch.setattr(size, "naive_wheels", lambda _: [wheel])
     result = size.size(Session(tmp_path, QUICK))
     assert [line.met for line in result.lines] == ["yes", "yes"]
-    assert result.lines[0].ours == "57.1 MB (70.2 MB with .pyc)"
-    assert result.lines[0].naive == "2.0 MB"  # the wheel plus the function's 0.003 MB
+    assert result.lines[0].ours == "57.0 MB (70.2 MB with .pyc)"
+    assert result.lines[0].naive == "2.0 MB"  # the wheel plus the function's 3 kB
     sizes["compiled"] = (70.2, 51.0)  # the build with bytecode is judged too
     assert [line.met for line in size.size(Session(tmp_path, QUICK)).lines] == ["yes", "no"]
 

@@ -2,7 +2,9 @@
 
 The Lambda build (CPython 3.12, manylinux aarch64) cannot be imported on this machine, so its
 contents are checked on disk; the same recipe built with ``--local`` is imported for real.
-pip downloads from PyPI (wheels only); each build takes well under a minute with a warm cache.
+pip downloads from PyPI (wheels only).  Most builds run the script as `sam build` does; the
+sklearn layer for this Python is built through the module's API (``build_layer()``), as the
+benchmark's size row builds it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,15 @@ import pytest
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
+from layers.build_layer import (
+    RUNTIME_PROVIDED,
+    BuildError,
+    LayerBuild,
+    LayerSpec,
+    build_layer,
+    remove_runtime_provided,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "layers" / "build_layer.py"
 FUNCTION_DIR = ROOT / "functions" / "predict"
@@ -35,16 +46,9 @@ LAMBDA_ENV = {
     "sys_platform": "linux",
     "os_name": "posix",
 }
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six.py")
-RUNTIME_PROVIDED_DISTS = {
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "urllib3",
-    "python-dateutil",
-    "six",
-}
+#: What the layer leaves out for the runtime's copies: top-level names and distributions.
+RUNTIME_TOP_LEVELS = tuple(name for names in RUNTIME_PROVIDED.values() for name in names)
+RUNTIME_DISTS = {canonicalize_name(name) for name in RUNTIME_PROVIDED}
 NEEDED = (
     "numpy",
     "pydantic",
@@ -54,9 +58,10 @@ NEEDED = (
     "bankreco",
     "bankreco/py.typed",
 )
+SKLEARN_REQUIREMENTS = ROOT / "layers" / "sklearn" / "requirements.in"
 SKLEARN_LAYER = (
     "--requirements",
-    str(ROOT / "layers" / "sklearn" / "requirements.in"),
+    str(SKLEARN_REQUIREMENTS),
     "--omit",
     "numpy",
     "--without-project",
@@ -107,9 +112,24 @@ def sklearn_lambda_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 
 @pytest.fixture(scope="module")
-def sklearn_local_build(tmp_path_factory: pytest.TempPathFactory) -> Build:
+def sklearn_local_build(tmp_path_factory: pytest.TempPathFactory) -> LayerBuild:
+    """The sklearn layer's recipe (as layers/Makefile passes it) for this Python, built in this
+    process by ``build_layer()``; its output goes to OUT/build.log."""
     out = tmp_path_factory.mktemp("sklearn-local-layer")
-    return run_build(out, "--local", *SKLEARN_LAYER)
+    spec = LayerSpec(
+        out=out,
+        requirements=SKLEARN_REQUIREMENTS,
+        omit=("numpy",),
+        without_project=True,
+        local=True,
+    )
+    log_path = out / "build.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        try:
+            return build_layer(spec, log=log)
+        except BuildError as exc:
+            log.flush()
+            pytest.fail(f"{exc}\n{log_path.read_text(encoding='utf-8')[-4000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -153,9 +173,35 @@ def test_lambda_build_succeeds_and_reports_sizes(lambda_build: Build) -> None:
 
 
 def test_runtime_provided_packages_are_left_out(lambda_build: Build) -> None:
-    for name in RUNTIME_PROVIDED:
+    for name in RUNTIME_TOP_LEVELS:
         assert not (lambda_build.site / name).exists(), name
-    assert not RUNTIME_PROVIDED_DISTS & set(installed(lambda_build.site))
+    assert not RUNTIME_DISTS & set(installed(lambda_build.site))
+
+
+def test_removal_follows_the_runtime_provided_list(tmp_path: Path) -> None:
+    """Every distribution of the list, with what it installs, goes; anything else stays."""
+    site = tmp_path / "python"
+    for dist, top_levels in [*RUNTIME_PROVIDED.items(), ("numpy", ("numpy",))]:
+        dist_info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+        dist_info.mkdir(parents=True)
+        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\n\n")
+        for name in top_levels:
+            module = site / name if name.endswith(".py") else site / name / "__init__.py"
+            module.parent.mkdir(parents=True, exist_ok=True)
+            module.write_text("")
+    removed = remove_runtime_provided(site)
+    assert {canonicalize_name(name.rsplit("-", 1)[0]) for name in removed} == RUNTIME_DISTS
+    assert sorted(path.name for path in site.iterdir()) == ["numpy", "numpy-1.0.dist-info"]
+
+
+def test_the_bench_uses_the_runtime_provided_list() -> None:
+    """The size row leaves out of the naive side, and the cold row counts as the runtime's
+    bytecode, what the layer build leaves out: one list."""
+    from bench import rows, size
+
+    assert size.RUNTIME_DISTS == RUNTIME_DISTS
+    modules = {f"{name}.py" for name in rows.RUNTIME_MODULES}
+    assert {*rows.RUNTIME_PACKAGES, *modules} == set(RUNTIME_TOP_LEVELS)
 
 
 def test_what_the_function_imports_is_there(lambda_build: Build) -> None:
@@ -217,7 +263,8 @@ def test_local_build_imports(local_build_over_limit: Build, tmp_path: Path) -> N
         "import importlib, json, sys\n"
         f"sys.path.insert(0, {str(site)!r})\n"
         "names = ['numpy', 'pydantic', 'aws_lambda_powertools.event_handler',\n"
-        "         'aws_xray_sdk.core', 'bankreco', 'bankreco.schemas', 'bankreco.service']\n"
+        "         'aws_xray_sdk.core', 'bankreco', 'bankreco.api.schemas',\n"
+        "         'bankreco.domain.service']\n"
         "print(json.dumps({n: importlib.import_module(n).__file__ for n in names}))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -267,7 +314,7 @@ def run_handler_in_layers(
 ) -> tuple[str, dict[str, Any], list[str]]:
     """Publish `artifacts` to a local store, then answer example 1 in `python -I -S` (no
     site-packages, no PYTHONPATH) with only `layers` and the function on sys.path."""
-    from bankreco.registry import Registry
+    from bankreco.domain.registry import Registry
     from bankreco.store.local import LocalStore
 
     store = tmp_path / "models"
@@ -276,7 +323,7 @@ def run_handler_in_layers(
         "import json, sys\n"
         f"sys.path[:0] = {[str(p) for p in [*layers, FUNCTION_DIR]]!r}\n"
         "import app\n"
-        "from bankreco.cli import LocalContext\n"
+        "from bankreco.api.events import LocalContext\n"
         f"event = json.load(open({str(ROOT / 'events' / 'predict_example_1.json')!r}))\n"
         "response = app.lambda_handler(event, LocalContext())\n"
         "print('RESULT', json.dumps(response))\n"
@@ -309,6 +356,14 @@ def run_handler_in_layers(
     return version, json.loads(lines["RESULT"]), json.loads(lines["FILES"])
 
 
+def test_runtime_provided_is_what_the_runtime_fixture_installs(lambda_runtime: Path) -> None:
+    """The list is boto3's dependency closure at the lock's pins plus snapshot-restore-py,
+    each with its top-level names."""
+    assert set(installed(lambda_runtime)) == RUNTIME_DISTS
+    for name in RUNTIME_TOP_LEVELS:
+        assert (lambda_runtime / name).exists(), name
+
+
 def test_handler_answers_from_the_layer_alone(
     local_build_over_limit: Build, lambda_runtime: Path, tmp_path: Path
 ) -> None:
@@ -327,12 +382,32 @@ def test_handler_answers_from_the_layer_alone(
     assert all(f.startswith(str(local_build_over_limit.site)) for f in files[1:]), files
 
 
+def test_build_layer_reports_what_it_built(sklearn_local_build: LayerBuild) -> None:
+    """The module's API: the result describes the files on disk; the build's output, pip's
+    included, went to the log it was given."""
+    build = sklearn_local_build
+    assert build.bytecode
+    assert list(build.site.glob("sklearn/__pycache__/*.pyc"))
+    assert any(name.startswith("numpy-") for name in build.removed)
+    assert not (build.site / "numpy").exists()
+    files = [p for p in build.site.rglob("*") if p.is_file() and not p.is_symlink()]
+    assert build.layer.unzipped == sum(p.stat().st_size for p in files)
+    assert 0 < build.layer.zipped < build.layer.unzipped
+    assert build.function is None
+    assert build.total == build.layer
+    log = (build.site.parent / "build.log").read_text(encoding="utf-8")
+    assert "Successfully installed" in log
+    assert "bytecode: compiled" in log
+
+
 def test_pickled_estimators_need_the_sklearn_layer(
-    local_build_over_limit: Build, sklearn_local_build: Build, lambda_runtime: Path, tmp_path: Path
+    local_build_over_limit: Build,
+    sklearn_local_build: LayerBuild,
+    lambda_runtime: Path,
+    tmp_path: Path,
 ) -> None:
     from tests.conftest import make_model
 
-    assert sklearn_local_build.result.returncode == 0, sklearn_local_build.log()
     artifacts = make_model(2, compact=False)
     base = [local_build_over_limit.site, lambda_runtime]
     _, response, _ = run_handler_in_layers(base, artifacts, tmp_path / "without")

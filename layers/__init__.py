@@ -1,0 +1,1 @@
+"""The Lambda layers' build: ``layers.build_layer``, also the script ``layers/Makefile`` runs."""
