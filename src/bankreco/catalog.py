@@ -155,12 +155,18 @@ def fold(text: str) -> str:
 
 
 _FOLDED_PROVINCES: Final = {fold(name): name for name in PROVINCES}
+_FOLDED_SEGMENTS: Final = {fold(name): name for name in SEGMENTS}
 
 
 @lru_cache(maxsize=4096)
 def canonical_province(name: str) -> str | None:
     """The data's spelling of a province name given in any case or accents, or None."""
     return _FOLDED_PROVINCES.get(fold(name))
+
+
+def canonical_segment(name: str) -> str | None:
+    """The data's spelling of a segment given in any case or accents, or None."""
+    return _FOLDED_SEGMENTS.get(fold(name))
 
 
 # ISO 3166-1 alpha-2 country codes (officially assigned).

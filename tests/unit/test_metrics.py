@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bankreco.training.metrics import average_precision, map_at_k, perfect_map
+from bankreco.metrics import average_precision, map_at_k, perfect_map
 
 
 def test_average_precision_by_hand() -> None:

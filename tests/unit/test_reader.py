@@ -437,8 +437,9 @@ def test_header_only_file_gives_an_empty_frame(tmp_path: Path) -> None:
 def test_missing_profile_column_warns_and_reads_as_nan(tmp_path: Path) -> None:
     header = ("fecha_dato", "ncodpers", "age")
     path = write(tmp_path / "t.csv", ["2015-01-28,5, 40"], header=header)
-    with pytest.warns(UserWarning, match="renta"):
+    with pytest.warns(UserWarning, match="renta") as record:
         frame = read_snapshots(path).frame
+    assert record[0].filename == __file__  # the warning points at the caller
     assert values(frame, "age") == [40.0]
     assert values(frame, "renta") == [None]
     assert values(frame, "nomprov") == [None]

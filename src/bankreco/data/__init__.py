@@ -1,1 +1,1 @@
-"""Synthetic Santander-format data: the generator and its fidelity report."""
+"""Santander-format data: the reader, and the generator with its fidelity report."""

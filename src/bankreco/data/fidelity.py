@@ -12,6 +12,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from bankreco.catalog import MONTHS, PRODUCT_CODES, PROVINCES
+from bankreco.data.parameters import NOM_PENS, NOMINA, PRODUCT
+from bankreco.metrics import map_at_k, perfect_map
 
 Kind = Literal["share", "number", "money"]
 
@@ -22,10 +24,6 @@ class _Reference:
     value: float  # the real figure (for the oracle checks: the value a correct oracle gives)
     tolerance: float  # largest accepted absolute difference
     kind: Kind = "share"
-
-
-def _short(code: str) -> str:
-    return code.removeprefix("ind_").removesuffix("_ult1").removesuffix("_fin")
 
 
 _OWNERSHIP: Final = {
@@ -151,7 +149,6 @@ class FidelityReport:
         return tuple(row for row in self.statistics if not row.within)
 
 
-_SHORT: Final = tuple(_short(c) for c in PRODUCT_CODES)
 _TEXT_COLUMNS: Final = (
     "fecha_dato",
     "ind_empleado",
@@ -192,14 +189,19 @@ def _share(column: pd.Series, value: str) -> float:
     return float((column.astype(str).str.strip() == value).mean())
 
 
-def _map_at_7(scores: npt.NDArray[np.float64], added: npt.NDArray[np.bool_]) -> float:
-    """Mean average precision at 7 of ranking products by `scores` against `added`."""
-    top = np.argsort(-scores, axis=1, kind="stable")[:, :7]
-    hits = np.take_along_axis(added, top, axis=1)
-    precision = np.cumsum(hits, axis=1) / np.arange(1, 8)
-    n_added = np.minimum(added.sum(axis=1), 7)
-    ap = np.where(n_added > 0, (precision * hits).sum(axis=1) / np.maximum(n_added, 1), 0.0)
-    return float(ap.mean())
+@dataclass(frozen=True)
+class _Changes:
+    """Each pair of consecutive months of one customer, with the products held in both."""
+
+    ncodpers: npt.NDArray[np.int64]
+    month: npt.NDArray[np.int64]  # index in MONTHS of the later month
+    before: npt.NDArray[np.bool_]
+    after: npt.NDArray[np.bool_]
+
+    @property
+    def added(self) -> npt.NDArray[np.bool_]:
+        """A product held in the later month and not in the earlier one."""
+        return self.after & ~self.before
 
 
 def fidelity_report(
@@ -208,21 +210,52 @@ def fidelity_report(
     """Compute the REFERENCE statistics of a generated file (and of its oracle, if given)."""
     csv_path = Path(csv_path)
     df = _read(csv_path)
-    generated: dict[str, float] = {}
     month = np.asarray(df["fecha_dato"].astype(str).map({m: i for i, m in enumerate(MONTHS)}))
-    per_month = np.bincount(month, minlength=len(MONTHS))
     customers = int(df["ncodpers"].nunique())
-    generated["months"] = float(np.count_nonzero(per_month))
-    generated["rows_per_customer"] = len(df) / customers
-    generated["growth"] = per_month[-1] / per_month[0]
+    held = np.nan_to_num(df[list(PRODUCT_CODES)].to_numpy(np.float32)).astype(bool)
+    changes = _changes(df["ncodpers"].to_numpy(), month, held)
+    generated: dict[str, float] = {
+        **_size_statistics(month, len(df), customers),
+        **_demographic_statistics(df),
+        **_region_statistics(df),
+        **_relation_statistics(df),
+        **{f"own_{p}": float(held[:, PRODUCT[p]].mean()) for p in _OWNERSHIP},
+        **_addition_statistics(changes),
+    }
+    if oracle_path is not None:
+        generated.update(_oracle_statistics(Path(oracle_path), changes))
+    statistics = tuple(
+        FidelityRow(key, ref.statistic, generated[key], ref.value, ref.tolerance, ref.kind)
+        for key, ref in REFERENCE.items()
+        if key in generated
+    )
+    return FidelityReport(csv_path, len(df), customers, statistics)
 
-    for key, value in (("sex_v", "V"), ("sex_h", "H"), ("sex_na", "")):
-        generated[key] = _share(df["sexo"], value)
+
+def _size_statistics(month: npt.NDArray[np.int64], rows: int, customers: int) -> dict[str, float]:
+    """Months present, rows per customer and the growth of the customer base."""
+    per_month = np.bincount(month, minlength=len(MONTHS))
+    return {
+        "months": float(np.count_nonzero(per_month)),
+        "rows_per_customer": rows / customers,
+        "growth": per_month[-1] / per_month[0],
+    }
+
+
+def _quartiles(values: npt.NDArray[np.float64]) -> tuple[float, float, float]:
+    q1, median, q3 = (float(q) for q in np.nanpercentile(values, [25, 50, 75]))
+    return q1, median, q3
+
+
+def _demographic_statistics(df: pd.DataFrame) -> dict[str, float]:
+    """Sex, age, segment and tenure."""
+    generated = {
+        key: _share(df["sexo"], value)
+        for key, value in (("sex_v", "V"), ("sex_h", "H"), ("sex_na", ""))
+    }
     age = _numeric(df["age"])
     generated["age_mean"] = float(np.nanmean(age))
-    generated["age_q1"], generated["age_median"], generated["age_q3"] = (
-        float(q) for q in np.nanpercentile(age, [25, 50, 75])
-    )
+    generated["age_q1"], generated["age_median"], generated["age_q3"] = _quartiles(age)
     for key, value in (
         ("seg_part", "02 - PARTICULARES"),
         ("seg_univ", "03 - UNIVERSITARIO"),
@@ -232,15 +265,16 @@ def fidelity_report(
         generated[key] = _share(df["segmento"], value)
     tenure = _numeric(df["antiguedad"])
     tenure = tenure[tenure >= 0]
-    generated["tenure_q1"], generated["tenure_median"], generated["tenure_q3"] = (
-        float(q) for q in np.nanpercentile(tenure, [25, 50, 75])
-    )
+    generated["tenure_q1"], generated["tenure_median"], generated["tenure_q3"] = _quartiles(tenure)
     generated["tenure_max"] = float(np.nanmax(tenure))
+    return generated
+
+
+def _region_statistics(df: pd.DataFrame) -> dict[str, float]:
+    """Income, overall and by province, and the provinces' shares."""
     renta = _numeric(df["renta"])
-    generated["renta_na"] = float(np.isnan(renta).mean())
-    generated["renta_q1"], generated["renta_median"], generated["renta_q3"] = (
-        float(q) for q in np.nanpercentile(renta, [25, 50, 75])
-    )
+    generated = {"renta_na": float(np.isnan(renta).mean())}
+    generated["renta_q1"], generated["renta_median"], generated["renta_q3"] = _quartiles(renta)
     province = df["nomprov"].astype(str)
     for key, name in (
         ("madrid", "MADRID"),
@@ -258,64 +292,62 @@ def fidelity_report(
     ):
         generated[f"prov_{key}"] = float((province == name).mean())
     generated["provinces"] = float(len(set(province.unique()) & set(PROVINCES)))
-    generated["pais_es"] = _share(df["pais_residencia"], "ES")
-    generated["active"] = _share(df["ind_actividad_cliente"], "1")
-    generated["tiprel_a"] = _share(df["tiprel_1mes"], "A")
-    generated["tiprel_i"] = _share(df["tiprel_1mes"], "I")
-    generated["empleado_n"] = _share(df["ind_empleado"], "N")
+    return generated
+
+
+def _relation_statistics(df: pd.DataFrame) -> dict[str, float]:
+    """Residence, activity, relation type, employees and entry channels."""
+    generated = {
+        "pais_es": _share(df["pais_residencia"], "ES"),
+        "active": _share(df["ind_actividad_cliente"], "1"),
+        "tiprel_a": _share(df["tiprel_1mes"], "A"),
+        "tiprel_i": _share(df["tiprel_1mes"], "I"),
+        "empleado_n": _share(df["ind_empleado"], "N"),
+    }
     for code in ("KHE", "KAT", "KFC"):
         generated[f"canal_{code.lower()}"] = _share(df["canal_entrada"], code)
+    return generated
 
-    held = np.nan_to_num(df[list(PRODUCT_CODES)].to_numpy(np.float32)).astype(bool)
-    for p, i in ((p, _SHORT.index(p)) for p in _OWNERSHIP):
-        generated[f"own_{p}"] = float(held[:, i].mean())
 
-    # Additions: a product held this month and not the month before, by the same customer.
-    ncodpers = df["ncodpers"].to_numpy()
+def _changes(
+    ncodpers: npt.NDArray[np.int64], month: npt.NDArray[np.int64], held: npt.NDArray[np.bool_]
+) -> _Changes:
+    """The pairs of rows of the same customer in consecutive months."""
     order = np.lexsort((month, ncodpers))
     ncodpers, month, held = ncodpers[order], month[order], held[order]
     pair = (ncodpers[1:] == ncodpers[:-1]) & (month[1:] == month[:-1] + 1)
-    before, after, pair_month = held[:-1][pair], held[1:][pair], month[1:][pair]
-    added = after & ~before
+    return _Changes(ncodpers[1:][pair], month[1:][pair], held[:-1][pair], held[1:][pair])
+
+
+def _addition_statistics(changes: _Changes) -> dict[str, float]:
+    """How many products customers add in a month, the mix of additions (overall and in the
+    June tax month) and the additions of nomina that break the payroll coupling."""
+    added = changes.added
     n_added = added.sum(axis=1)
-    generated["add_none"] = float((n_added == 0).mean())
-    generated["add_one"] = float((n_added == 1).mean())
-    generated["add_more"] = float((n_added >= 2).mean())
+    generated = {
+        "add_none": float((n_added == 0).mean()),
+        "add_one": float((n_added == 1).mean()),
+        "add_more": float((n_added >= 2).mean()),
+    }
     mix = added.sum(axis=0) / max(int(added.sum()), 1)
-    june = added[pair_month == MONTHS.index("2015-06-28")].sum(axis=0)
+    june = added[changes.month == MONTHS.index("2015-06-28")].sum(axis=0)
     june_mix = june / max(int(june.sum()), 1)
     for p in _ADD_MIX:
-        generated[f"mix_{p}"] = float(mix[_SHORT.index(p)])
+        generated[f"mix_{p}"] = float(mix[PRODUCT[p]])
     for p in _JUNE_MIX:
-        generated[f"june_{p}"] = float(june_mix[_SHORT.index(p)])
-    nomina, nom_pens = _SHORT.index("nomina"), _SHORT.index("nom_pens")
-    generated["nomina_alone"] = float(np.sum(added[:, nomina] & ~after[:, nom_pens]))
+        generated[f"june_{p}"] = float(june_mix[PRODUCT[p]])
+    before, after = changes.before, changes.after
+    generated["nomina_alone"] = float(np.sum(added[:, NOMINA] & ~after[:, NOM_PENS]))
     generated["nomina_alone"] += float(
-        np.sum(added[:, nomina] & ~before[:, nom_pens] & ~added[:, nom_pens])
+        np.sum(added[:, NOMINA] & ~before[:, NOM_PENS] & ~added[:, NOM_PENS])
     )
-
-    if oracle_path is not None:
-        generated.update(
-            _oracle_statistics(Path(oracle_path), ncodpers[1:][pair], before, added, pair_month)
-        )
-
-    statistics = tuple(
-        FidelityRow(key, ref.statistic, generated[key], ref.value, ref.tolerance, ref.kind)
-        for key, ref in REFERENCE.items()
-        if key in generated
-    )
-    return FidelityReport(csv_path, len(df), customers, statistics)
+    return generated
 
 
-def _oracle_statistics(
-    oracle_path: Path,
-    ncodpers: npt.NDArray[np.int64],
-    before: npt.NDArray[np.bool_],
-    added: npt.NDArray[np.bool_],
-    pair_month: npt.NDArray[np.int64],
-) -> dict[str, float]:
-    last = pair_month == len(MONTHS) - 1
-    ids, before, added = ncodpers[last], before[last], added[last]
+def _oracle_statistics(oracle_path: Path, changes: _Changes) -> dict[str, float]:
+    """How the oracle's probabilities for the last month compare with the additions seen."""
+    last = changes.month == len(MONTHS) - 1
+    ids, before, added = changes.ncodpers[last], changes.before[last], changes.added[last]
     oracle = pd.read_csv(oracle_path).set_index("ncodpers")
     probabilities = oracle.reindex(ids)[list(PRODUCT_CODES)].to_numpy(np.float64)
     found = ~np.isnan(probabilities).any(axis=1)
@@ -326,8 +358,8 @@ def _oracle_statistics(
         "oracle_rows": float(found.all() and len(oracle) == len(ids)),
         "oracle_held": float(scores[before].max(initial=0.0)),
         "oracle_sum": expected / seen if seen else float("nan"),
-        "oracle_map": _map_at_7(scores, added),
-        "perfect_map": float(added.any(axis=1).mean()),
+        "oracle_map": map_at_k(added, scores),
+        "perfect_map": perfect_map(added),
     }
 
 

@@ -34,6 +34,7 @@ from bankreco.catalog import (
     SEGMENTS,
     SEXES,
     canonical_province,
+    canonical_segment,
     fold,
 )
 
@@ -58,8 +59,6 @@ _ISO_DATE: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?")
 _SHEET_DATE: Final = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?: [\d:.]*(?: ?[AP]M)?)?")
 _MONTH: Final = re.compile(r"(\d{4})-(\d{1,2})")
 _COUNTRY: Final = re.compile(r"[A-Z]{2}")
-_FOLDED_PROVINCES: Final = {fold(name): name for name in PROVINCES}
-_FOLDED_SEGMENTS: Final = {fold(name): name for name in SEGMENTS}
 _MAX_EXACT_ID: Final = 2.0**53
 
 
@@ -96,7 +95,47 @@ def read_snapshots(
     month_keys = None if months is None else _month_keys(months)
     source = Path(path)
     compression = _COMPRESSION.get(source.suffix.lower())
-    header = _read_header(source, compression)
+    rename = _columns_to_read(source, _read_header(source, compression))
+    plan = _Plan(
+        source=source,
+        compression=compression,
+        rename=rename,
+        products=tuple(code for code in PRODUCT_CODES if code in rename.values()),
+        month_keys=month_keys,
+    )
+    dropped: Counter[str] = Counter()
+    frames, rows_read = _read_frames(plan, dropped, chunksize, progress)
+    if not frames:
+        frames = [_clean_chunk(_blank(rename), None, plan.products, dropped)]
+    frame = _concat(frames)
+    duplicated = frame.duplicated(["fecha_dato", "ncodpers"], keep="first").to_numpy()
+    if duplicated.any():
+        dropped[DROP_DUPLICATE] += int(duplicated.sum())
+        frame = frame.loc[~duplicated].reset_index(drop=True)
+    return ReadResult(
+        frame=frame,
+        dropped={reason: count for reason, count in dropped.items() if count},
+        rows_read=rows_read,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to read from a file: which columns, under which names, and which months."""
+
+    source: Path
+    compression: _Compression | None
+    rename: dict[str, str]  # the file's name of each column read -> its canonical name
+    products: tuple[str, ...]  # the product flags present in the file
+    month_keys: frozenset[str] | None  # ``YYYY-MM`` of the months kept; None keeps all
+
+
+def _columns_to_read(source: Path, header: list[str]) -> dict[str, str]:
+    """The file's name of each column the reader keeps, mapped to its canonical name.
+
+    Raises ValueError when fecha_dato or ncodpers is missing; warns about missing profile
+    columns, which are read as missing values.
+    """
     by_name = {name.strip().lower(): name for name in header}
     missing = [name for name in REQUIRED_COLUMNS if name not in by_name]
     if missing:
@@ -108,24 +147,28 @@ def read_snapshots(
     if absent:
         warnings.warn(
             f"{source}: no column(s) {', '.join(absent)}; they are read as missing",
-            stacklevel=2,
+            stacklevel=3,  # the caller of read_snapshots
         )
     wanted = REQUIRED_COLUMNS + MODEL_PROFILE_COLUMNS + PRODUCT_CODES
-    rename = {by_name[name]: name for name in wanted if name in by_name}
-    products = tuple(code for code in PRODUCT_CODES if code in by_name)
+    return {by_name[name]: name for name in wanted if name in by_name}
 
-    dropped: Counter[str] = Counter()
+
+def _read_frames(
+    plan: _Plan, dropped: Counter[str], chunksize: int, progress: bool
+) -> tuple[list[pd.DataFrame], int]:
+    """The cleaned chunks that have rows (or the first chunk, if none has) and the number of
+    data rows in the file; counts the rows dropped by reason in ``dropped``."""
     frames: list[pd.DataFrame] = []
     empty: pd.DataFrame | None = None
     rows_read = 0
     with (
-        source.open("rb") as raw,
+        plan.source.open("rb") as raw,
         tqdm(
-            total=source.stat().st_size,
+            total=plan.source.stat().st_size,
             unit="B",
             unit_scale=True,
             unit_divisor=1024,
-            desc=source.name,
+            desc=plan.source.name,
             disable=not progress,
         ) as bar,
     ):
@@ -133,11 +176,11 @@ def read_snapshots(
         try:
             chunks = pd.read_csv(
                 handle,
-                usecols=list(rename),
+                usecols=list(plan.rename),
                 dtype=str,
                 keep_default_na=False,
                 na_filter=False,
-                compression=compression,
+                compression=plan.compression,
                 encoding="utf-8-sig",
                 encoding_errors="replace",
                 chunksize=chunksize,
@@ -145,31 +188,19 @@ def read_snapshots(
             with chunks:
                 for chunk in chunks:
                     rows_read += len(chunk)
-                    renamed = chunk.rename(columns=rename)
-                    part = _clean_chunk(renamed, month_keys, products, dropped)
+                    renamed = chunk.rename(columns=plan.rename)
+                    part = _clean_chunk(renamed, plan.month_keys, plan.products, dropped)
                     if len(part):
                         frames.append(part)
                     elif empty is None:
                         empty = part
         except (pd.errors.ParserError, EOFError) as exc:
             raise ValueError(
-                f"{source}: cannot parse as CSV after {rows_read} rows: {exc}"
+                f"{plan.source}: cannot parse as CSV after {rows_read} rows: {exc}"
             ) from exc
-
-    if not frames:
-        frames = [
-            empty if empty is not None else _clean_chunk(_blank(rename), None, products, dropped)
-        ]
-    frame = _concat(frames)
-    duplicated = frame.duplicated(["fecha_dato", "ncodpers"], keep="first").to_numpy()
-    if duplicated.any():
-        dropped[DROP_DUPLICATE] += int(duplicated.sum())
-        frame = frame.loc[~duplicated].reset_index(drop=True)
-    return ReadResult(
-        frame=frame,
-        dropped={reason: count for reason, count in dropped.items() if count},
-        rows_read=rows_read,
-    )
+    if not frames and empty is not None:
+        frames = [empty]
+    return frames, rows_read
 
 
 def _blank(rename: dict[str, str]) -> pd.DataFrame:
@@ -260,7 +291,7 @@ def _clean_profile(
     if name == "tiprel_1mes":
         return _categorical(values, _member(RELATION_TYPES), RELATION_TYPES)
     if name == "segmento":
-        return _categorical(values, lambda text: _FOLDED_SEGMENTS.get(fold(text)), SEGMENTS)
+        return _categorical(values, canonical_segment, SEGMENTS)
     if name == "nomprov":
         return _categorical(values, _province, PROVINCE_NAMES)
     if name == "pais_residencia":
@@ -338,7 +369,7 @@ def _province(text: str) -> str | None:
             return found
     if "\ufffd" in text:  # a single-byte (latin-1) file decoded with replacement characters
         pattern = re.compile(re.escape(fold(text)).replace("\ufffd", "."))
-        hits = [name for folded, name in _FOLDED_PROVINCES.items() if pattern.fullmatch(folded)]
+        hits = [name for name in PROVINCES if pattern.fullmatch(fold(name))]
         if len(hits) == 1:
             return hits[0]
     return None

@@ -69,7 +69,7 @@ def month_pair(frame: pd.DataFrame, month: str) -> MonthPair:
         return part[products].to_numpy(dtype=np.float32, na_value=np.nan)
 
     profile = {name: now[name].to_numpy(dtype=object) for name in features.RAW_FIELDS}
-    for name in ("age", "antiguedad", "renta", "ind_actividad_cliente"):
+    for name in features.NUMERIC:
         profile[name] = now[name].to_numpy(dtype=np.float64, na_value=np.nan)
     return MonthPair(month, ids.to_numpy(np.int64), profile, flags(before), flags(now))
 

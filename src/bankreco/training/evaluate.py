@@ -14,8 +14,8 @@ from bankreco import features
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
 from bankreco.data.reader import list_months, read_snapshots
 from bankreco.domain.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
+from bankreco.metrics import K, map_at_k, perfect_map
 from bankreco.training.dataset import MonthPair, month_pair, previous_month
-from bankreco.training.metrics import K, map_at_k, perfect_map
 from bankreco.training.train import BASELINE_FILE, holdout_scores
 
 REPORT_DIR = "report"

@@ -24,8 +24,8 @@ from bankreco.domain.manifest import (
     Manifest,
 )
 from bankreco.domain.model import product_columns
+from bankreco.metrics import map_at_k, perfect_map
 from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
-from bankreco.training.metrics import map_at_k, perfect_map
 
 BASELINE_FILE = "demographics_only.pkl"
 MASK_FRACTION = 0.2
