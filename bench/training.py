@@ -74,7 +74,8 @@ def extrapolate(runs: list[TrainRun], rows: int = FULL_FILE_ROWS) -> float:
     return float(slope * rows + intercept)
 
 
-def train(session: Session) -> RowResult:
+def _runs(session: Session) -> tuple[list[TrainRun], list[str]]:
+    """One timed training run per size of the scale, and the workarounds the data needed."""
     scale = session.scale
     runs, workarounds = [], []
     out = session.workdir / "train-out"
@@ -92,12 +93,14 @@ def train(session: Session) -> RowResult:
             shutil.rmtree(out, ignore_errors=True)
             runs.append(train_once(data, out, scale.train_max_iter))
         shutil.rmtree(out, ignore_errors=True)
+    return runs, workarounds
+
+
+def _lines(runs: list[TrainRun], command: str) -> list[Line]:
     per_million = [r.seconds_per_million for r in runs]
-    linear = spread(per_million) < LINEAR_SPREAD
     peak_gb = extrapolate(runs) / 1024
-    command = session.command("train")
     sizes = " / ".join(f"{r.rows / 1e6:.2f}M" for r in runs)
-    lines = [
+    return [
         Line(
             "train",
             f"seconds per million rows at {sizes} rows",
@@ -105,7 +108,7 @@ def train(session: Session) -> RowResult:
             "-",
             "-",
             f"linear (spread < {LINEAR_SPREAD:.0%})",
-            met(linear),
+            met(spread(per_million) < LINEAR_SPREAD),
             command,
         ),
         Line(
@@ -119,12 +122,18 @@ def train(session: Session) -> RowResult:
             command,
         ),
     ]
+
+
+def train(session: Session) -> RowResult:
+    runs, workarounds = _runs(session)
+    per_million = [r.seconds_per_million for r in runs]
     detail = "; ".join(
         f"{r.rows:,} rows: {r.seconds:.1f} s, peak RSS {r.maxrss_mb:.0f} MB, "
         f"{r.additions:,} examples, {r.iterations} iterations"
         for r in runs
     )
-    iters = f" --max-iter {scale.train_max_iter}" if scale.train_max_iter else ""
+    max_iter = session.scale.train_max_iter
+    iters = f" --max-iter {max_iter}" if max_iter else ""
     notes = [
         f"`bankreco train --data F --out D --all-months --quiet{iters}` in a child process on "
         f"generated files (customers = rows / {ROWS_PER_CUSTOMER}), one run per size, all "
@@ -136,5 +145,9 @@ def train(session: Session) -> RowResult:
         f"{LINEAR_SPREAD:.0%}); RSS extrapolated with a least-squares line through the sizes.",
         *workarounds,
     ]
-    raw = {"runs": [vars(r) for r in runs], "peak_gb_full_file": peak_gb, "linear": linear}
-    return RowResult("train", lines, notes, raw)
+    raw = {
+        "runs": [vars(r) for r in runs],
+        "peak_gb_full_file": extrapolate(runs) / 1024,
+        "linear": spread(per_million) < LINEAR_SPREAD,
+    }
+    return RowResult("train", _lines(runs, session.command("train")), notes, raw)
