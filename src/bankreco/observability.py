@@ -43,6 +43,11 @@ tracer = make_tracer()
 metrics = Metrics()
 
 
+def count(name: str) -> None:
+    """Count one event of metric `name`."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
 def record_lookup(*, hit: bool) -> None:
     """Count a model cache hit or miss."""
     metrics.add_metric(

@@ -13,6 +13,8 @@ from bankreco.ids import BANK_PATTERN
 from bankreco.store.base import S3ClientOptions
 
 DEFAULT_STORE = ".local/models"
+#: A KMS key's ARN: the trust anchor names one key, never an alias that could be repointed.
+KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
 
 
 class Settings(BaseModel):
@@ -27,15 +29,55 @@ class Settings(BaseModel):
     model_cache_max_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     preload_model: bool = False  # load the stage's model in the init phase (before a snapshot)
+    preload_timeout: float = Field(default=5.0, gt=0)  # Lambda's init phase is limited to 10 s
+    model_load_timeout: float = Field(default=8.0, gt=0)  # a cold request's wait on the store
+    model_refresh_wait: float = Field(default=0.25, ge=0)  # a revalidating request's wait
     s3_connect_timeout: float = Field(default=S3ClientOptions.connect_timeout, gt=0)
     s3_read_timeout: float = Field(default=S3ClientOptions.read_timeout, gt=0)
     s3_max_attempts: int = Field(default=S3ClientOptions.max_attempts, ge=1)
+    model_bucket_owner: str | None = Field(default=None, pattern=r"^\d{12}$")
+    require_signature: bool = True  # serve only versions signed by their bank's key
+    signing_key_id: str | None = Field(default=None, pattern=KMS_KEY_ARN)  # BANK_ID's key
+    signing_key_ids: dict[str, str] = Field(default_factory=dict)  # other banks' keys
+    signing_keys_dir: str | None = None  # local key pairs (bankreco.signing.local)
+    serve_any_estimator: bool = False  # also serve signed versions without a compact form
 
     @field_validator("allowed_banks", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(b.strip() for b in value.split(",") if b.strip())
+        return value
+
+    @field_validator("model_bucket_owner", mode="before")
+    @classmethod
+    def _unset_owner(cls, value: object) -> object:
+        return None if value == "" else value  # the template passes "" when no owner is set
+
+    @field_validator("signing_key_id", "signing_keys_dir", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("signing_key_ids", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        """`bank=arn,bank=arn` (SIGNING_KEY_IDS) as a mapping."""
+        if isinstance(value, str):
+            pairs = (p.strip().partition("=") for p in value.split(",") if p.strip())
+            return {bank.strip(): key.strip() for bank, _, key in pairs}
+        return value
+
+    @field_validator("signing_key_ids")
+    @classmethod
+    def _valid_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(
+            f"{bank}={key}"
+            for bank, key in value.items()
+            if not re.fullmatch(BANK_PATTERN, bank) or not re.fullmatch(KMS_KEY_ARN, key)
+        )
+        if bad:
+            raise ValueError(f"not bank=KMS key ARN: {', '.join(bad)}")
         return value
 
     @field_validator("allowed_banks")
@@ -52,9 +94,20 @@ class Settings(BaseModel):
         return self.allowed_banks | {self.bank_id}
 
     @property
+    def kms_keys(self) -> dict[str, str]:
+        """Bank -> ARN of the KMS key that signs its versions, for every bank given one."""
+        own = {self.bank_id: self.signing_key_id} if self.signing_key_id else {}
+        return {**self.signing_key_ids, **own}
+
+    @property
     def s3_options(self) -> S3ClientOptions:
         """The S3 client's timeouts and retries."""
-        return S3ClientOptions(self.s3_connect_timeout, self.s3_read_timeout, self.s3_max_attempts)
+        return S3ClientOptions(
+            self.s3_connect_timeout,
+            self.s3_read_timeout,
+            self.s3_max_attempts,
+            self.model_bucket_owner or None,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bankreco.domain.cache import ModelCache
+from bankreco.domain.cache import Budget, ModelCache
 from bankreco.domain.forest import CompiledForest
 from bankreco.domain.manifest import Manifest
 from bankreco.domain.registry import Registry
@@ -53,7 +53,8 @@ def store(tmp_path: Path) -> CountingStore:
 def make_cache(
     store: CountingStore, clock: Clock, ttl: float = 60, max_bytes: int = 10**9
 ) -> ModelCache:
-    return ModelCache(Registry(store), ttl, max_bytes, clock)
+    # Generous waits: these tests check what a load or refresh does, not how long it may take.
+    return ModelCache(Registry(store), ttl, max_bytes, clock, Budget(10, 10))
 
 
 def test_loads_once_and_revalidates_only_after_the_ttl(

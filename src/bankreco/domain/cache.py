@@ -2,8 +2,16 @@
 
 A bank's model is loaded on first use, revalidated against `current.json` at most every
 `ttl` seconds with a conditional read, swapped for a new version without a redeploy, and
-evicted least-recently-used when the cached bytes exceed `max_bytes`. While a model is
-cached, store failures and bad new versions are logged and the last good model is kept.
+evicted least-recently-used when the cached bytes exceed `max_bytes`.
+
+Loads and refreshes run on a small pool of worker threads, one at a time per bank, so no
+request waits on the store for longer than a stated budget:
+- a cold request waits at most `load_timeout` seconds, then gets a StoreError while the load
+  goes on and fills the cache for later requests;
+- a request that finds its model due for revalidation waits at most `refresh_wait` seconds,
+  then is answered from the cached model while the refresh finishes.
+While a model is cached, store failures and bad new versions are logged and the last good
+model is kept. A version that failed verification is remembered as bad and not fetched again.
 """
 
 from __future__ import annotations
@@ -12,13 +20,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Final
 
 from bankreco.domain.model import LoadedModel
 from bankreco.domain.registry import Pointer, Registry
-from bankreco.errors import BankrecoError
-from bankreco.observability import logger, record_load, record_lookup
+from bankreco.errors import BankrecoError, StoreError
+from bankreco.observability import count, logger, record_load, record_lookup
 from bankreco.store import ModelStore
+
+#: How many versions found bad are remembered (they are immutable, so a bad one stays bad).
+REMEMBERED_BAD: Final = 64
 
 
 @dataclass
@@ -28,8 +41,17 @@ class _Entry:
     checked_at: float
 
 
+@dataclass(frozen=True)
+class Budget:
+    """How long a request may wait on the store: for a first load, and for a revalidation
+    (after which it is answered from the cached model)."""
+
+    load_timeout: float = 8.0
+    refresh_wait: float = 0.25
+
+
 class ModelCache:
-    """Thread-safe; each bank is loaded by one caller while the others wait for it."""
+    """Thread-safe; each bank has at most one load or refresh running at a time."""
 
     def __init__(
         self,
@@ -37,37 +59,18 @@ class ModelCache:
         ttl_seconds: float,
         max_bytes: int,
         clock: Callable[[], float] = time.monotonic,
+        budget: Budget | None = None,
     ) -> None:
         self.registry = registry
         self.ttl = ttl_seconds
         self.max_bytes = max_bytes
+        self.budget = budget or Budget()
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._lock = threading.Lock()
-        self._bank_locks: dict[str, threading.Lock] = {}
-
-    def get(self, bank: str) -> LoadedModel:
-        """The model to serve for `bank`, loading or revalidating it when due."""
-        with self._lock:
-            entry = self._entries.get(bank)
-            if entry and self._clock() - entry.checked_at < self.ttl:
-                self._entries.move_to_end(bank)
-                record_lookup(hit=True)
-                return entry.model
-            bank_lock = self._bank_locks.setdefault(bank, threading.Lock())
-        with bank_lock:
-            with self._lock:
-                entry = self._entries.get(bank)
-            if entry and self._clock() - entry.checked_at < self.ttl:
-                record_lookup(hit=True)
-                return entry.model  # another caller refreshed it while we waited
-            record_lookup(hit=False)
-            entry = self._refresh(bank, entry) if entry else self._load(bank)
-            with self._lock:
-                self._entries[bank] = entry
-                self._entries.move_to_end(bank)
-                self._evict()
-            return entry.model
+        self._pending: dict[str, Future[_Entry]] = {}
+        self._bad: OrderedDict[tuple[str, str], BankrecoError] = OrderedDict()
+        self._pool: ThreadPoolExecutor | None = None
 
     @property
     def store(self) -> ModelStore:
@@ -79,15 +82,96 @@ class ModelCache:
         cached models stay."""
         self.registry = Registry(store)
 
+    def get(self, bank: str) -> LoadedModel:
+        """The model to serve for `bank`, loading or revalidating it when due."""
+        with self._lock:
+            entry = self._entries.get(bank)
+            if entry and self._clock() - entry.checked_at < self.ttl:
+                self._entries.move_to_end(bank)
+                record_lookup(hit=True)
+                return entry.model
+            update = self._start(bank, entry)
+        record_lookup(hit=False)
+        if entry is None:
+            return self._wait(update, self.budget.load_timeout).model
+        try:
+            return update.result(self.budget.refresh_wait).model
+        except TimeoutError:
+            count("StaleModelServed")
+            return entry.model  # the refresh goes on; this request does not wait for it
+
+    def preload(self, bank: str, timeout: float) -> None:
+        """Load `bank`'s model, waiting at most `timeout` seconds (the load goes on after)."""
+        with self._lock:
+            update = self._start(bank, self._entries.get(bank))
+        self._wait(update, timeout)
+
+    def cached(self) -> dict[str, str]:
+        """Bank -> version of every model in memory, least recently used first."""
+        with self._lock:
+            return {bank: e.model.version for bank, e in self._entries.items()}
+
+    def _start(self, bank: str, entry: _Entry | None) -> Future[_Entry]:
+        """The load or refresh of `bank` under way, started if there is none (under the lock)."""
+        pending = self._pending.get(bank)
+        if pending is None:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="model-load")
+            pending = self._pool.submit(self._update, bank, entry)
+            self._pending[bank] = pending
+        return pending
+
+    @staticmethod
+    def _wait(update: Future[_Entry], timeout: float) -> _Entry:
+        try:
+            return update.result(timeout)
+        except TimeoutError:
+            count("ModelLoadTimeout")
+            raise StoreError(
+                f"the model store did not answer within {timeout:g} s; the load goes on"
+            ) from None
+
+    def _update(self, bank: str, entry: _Entry | None) -> _Entry:
+        """Worker: load or refresh `bank`, then cache the result."""
+        try:
+            new = self._refresh(bank, entry) if entry else self._load(bank)
+            with self._lock:
+                self._entries[bank] = new
+                self._entries.move_to_end(bank)
+                self._evict()
+            return new
+        finally:
+            with self._lock:
+                self._pending.pop(bank, None)
+
     def _load(self, bank: str) -> _Entry:
         return self._load_version(bank, self.registry.read_pointer(bank))
 
     def _load_version(self, bank: str, pointer: Pointer) -> _Entry:
+        known_bad = self._bad.get((bank, pointer.version))
+        if known_bad is not None:
+            raise known_bad
         started = time.perf_counter()
-        manifest, name, data = self.registry.fetch(bank, pointer.version)
-        model = LoadedModel.from_artifact(bank, pointer.version, manifest, name, data)
+        try:
+            manifest, name, data = self.registry.fetch(bank, pointer.version)
+            model = LoadedModel.from_artifact(bank, pointer.version, manifest, name, data)
+        except StoreError:
+            raise  # the store may answer next time
+        except BankrecoError as exc:
+            self._remember_bad(bank, pointer.version, exc)
+            raise
         record_load(bank, pointer.version, time.perf_counter() - started)
         return _Entry(model, pointer.etag, self._clock())
+
+    def _remember_bad(self, bank: str, version: str, exc: BankrecoError) -> None:
+        with self._lock:
+            self._bad[(bank, version)] = exc
+            while len(self._bad) > REMEMBERED_BAD:
+                self._bad.popitem(last=False)
+        count("ModelVersionRefused")
+        logger.warning(
+            "model version refused", extra={"bank": bank, "version": version, "reason": str(exc)}
+        )
 
     def _refresh(self, bank: str, entry: _Entry) -> _Entry:
         try:
@@ -97,6 +181,7 @@ class ModelCache:
                 return _Entry(entry.model, etag, self._clock())
             return self._load_version(bank, pointer)
         except BankrecoError as exc:
+            count("ModelRefreshFailed")
             logger.warning(
                 "keeping the cached model: revalidation failed",
                 extra={"bank": bank, "version": entry.model.version, "reason": str(exc)},
@@ -109,8 +194,3 @@ class ModelCache:
             bank, entry = self._entries.popitem(last=False)
             total -= entry.model.nbytes
             logger.info("evicted model from cache", extra={"bank": bank})
-
-    def cached(self) -> dict[str, str]:
-        """Bank -> version of every model in memory, least recently used first."""
-        with self._lock:
-            return {bank: e.model.version for bank, e in self._entries.items()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from bankreco.domain.cache import ModelCache
+from bankreco.domain.cache import Budget, ModelCache
 from bankreco.domain.recommender import Recommender
 from bankreco.domain.registry import Registry
 from bankreco.errors import BankrecoError
@@ -23,18 +23,22 @@ def get_recommender() -> Recommender:
     """The recommender of this process; its model cache lives as long as the process."""
     settings = get_settings()
     registry = Registry(open_settings_store(settings))
-    cache_ = ModelCache(registry, settings.model_ttl_seconds, settings.model_cache_max_bytes)
+    budget = Budget(settings.model_load_timeout, settings.model_refresh_wait)
+    cache_ = ModelCache(
+        registry, settings.model_ttl_seconds, settings.model_cache_max_bytes, budget=budget
+    )
     return Recommender(settings, cache_)
 
 
 def preload() -> None:
-    """Load the stage's own model into the cache if PRELOAD_MODEL asks for it. A model that
-    cannot be loaded is logged and left to the first request, which answers a clear error."""
+    """Load the stage's own model into the cache if PRELOAD_MODEL asks for it, waiting at most
+    PRELOAD_TIMEOUT seconds (well inside Lambda's init limit). A model that cannot be loaded
+    in time is logged and left to the first request."""
     recommender = get_recommender()
     if not recommender.settings.preload_model:
         return
     try:
-        recommender.cache.get(recommender.settings.bank_id)
+        recommender.cache.preload(recommender.settings.bank_id, recommender.settings.preload_timeout)
     except BankrecoError as exc:
         logger.warning("model not preloaded", extra={"reason": str(exc)})
 

@@ -16,11 +16,17 @@ class Blob:
 
 @dataclass(frozen=True)
 class S3ClientOptions:
-    """How the S3 client waits and retries: the one place these defaults are set."""
+    """How the S3 client waits and retries (the one place these defaults are set), and the
+    account that must own the bucket (None: not checked).
 
-    connect_timeout: float = 2.0
-    read_timeout: float = 10.0
-    max_attempts: int = 3
+    A call's worst case is `max_attempts` × (`connect_timeout` + `read_timeout`) plus the
+    standard retry mode's backoff between attempts (docs/reliability.md adds it up).
+    """
+
+    connect_timeout: float = 1.0
+    read_timeout: float = 3.0
+    max_attempts: int = 2  # in total, the first attempt included
+    expected_bucket_owner: str | None = None
 
 
 class ModelStore(Protocol):
@@ -41,6 +47,11 @@ class ModelStore(Protocol):
 
     def write(self, key: str, data: bytes) -> None:
         """Store `data` at `key`, replacing any object there."""
+        ...
+
+    def write_new(self, key: str, data: bytes) -> None:
+        """Store `data` at `key` if no object is there, in one step the store checks (no
+        separate read first); ObjectExists otherwise."""
         ...
 
     def list(self, prefix: str) -> list[str]:

@@ -15,10 +15,11 @@ import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bankreco.errors import ObjectNotFound, StoreError
+from bankreco.errors import ObjectExists, ObjectNotFound, StoreError
 from bankreco.store.base import Blob, S3ClientOptions, check_key
 
 _MISSING = {"NoSuchKey", "404", "NotFound"}
+_EXISTS = {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
 @cache
@@ -40,8 +41,10 @@ class S3Store:
         config = Config(
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
-            retries={"max_attempts": options.max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": options.max_attempts, "mode": "standard"},
         )
+        owner = options.expected_bucket_owner
+        self._owner: dict[str, str] = {"ExpectedBucketOwner": owner} if owner else {}
         self._client: Any = _session().create_client("s3", config=config)
 
     def _key(self, key: str) -> str:
@@ -59,7 +62,9 @@ class S3Store:
 
     def _get(self, key: str, extra: dict[str, str]) -> Blob | None:
         try:
-            response = self._client.get_object(Bucket=self.bucket, Key=self._key(key), **extra)
+            response = self._client.get_object(
+                Bucket=self.bucket, Key=self._key(key), **extra, **self._owner
+            )
             data: bytes = response["Body"].read()
         except ClientError as exc:
             error = exc.response.get("Error", {})
@@ -77,8 +82,24 @@ class S3Store:
 
     def write(self, key: str, data: bytes) -> None:
         try:
-            self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+            self._client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, **self._owner
+            )
         except (ClientError, BotoCoreError) as exc:
+            raise StoreError(f"cannot write {key} to {self.uri}: {exc}") from exc
+
+    def write_new(self, key: str, data: bytes) -> None:
+        """A conditional put (If-None-Match: *): S3 refuses it if the key exists (412) or
+        another conditional write of it is under way (409)."""
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*", **self._owner
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in _EXISTS:
+                raise ObjectExists(f"{key} already exists in {self.uri}") from exc
+            raise StoreError(f"cannot write {key} to {self.uri}: {exc}") from exc
+        except BotoCoreError as exc:
             raise StoreError(f"cannot write {key} to {self.uri}: {exc}") from exc
 
     def list(self, prefix: str) -> list[str]:
@@ -86,7 +107,7 @@ class S3Store:
         keys: list[str] = []
         try:
             pages = self._client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/"
+                Bucket=self.bucket, Prefix=self._key(prefix.rstrip("/")) + "/", **self._owner
             )
             for page in pages:
                 keys.extend(obj["Key"].removeprefix(root) for obj in page.get("Contents", []))
