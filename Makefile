@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lint format pr lock openapi layer bench clean
+.PHONY: install demo test lint format pr lock openapi layer bench soak clean
 
 install: $(STAMP)
 
@@ -40,6 +40,9 @@ openapi: install
 
 bench: install  ## the performance benchmark, written to docs/performance.md (quick check: $(PY) -m bench --quick)
 	$(BIN)/python -m bench --out docs/performance.md
+
+soak: install  ## 200,000 requests, 16 threads, 20 banks, a cache smaller than their models (docs/reliability.md)
+	$(PY) -m bench.soak --requests 200000 --banks 20 --threads 16 --cache-models 8
 
 # The runtime's Python (3.12) when one runs here: only it compiles the layer's .pyc. A python3.12
 # on the PATH can be a shim with no interpreter behind it (pyenv's), so it is probed; otherwise
