@@ -1,4 +1,5 @@
-"""samconfig.toml: a default (demo) environment and one environment, one stack, per bank."""
+"""samconfig.toml: a default (demo) environment, one environment (one stack) per bank, the model
+store's environment and one signing-key environment per bank."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Any
 
 import pytest
 
+from tests.infrastructure.cfn import Stack
+from tests.infrastructure.stacks import KEY_TEMPLATE, STORE_TEMPLATE, model_store
+from tests.infrastructure.stacks import template as load
+
 BANK_ENVS = ("alphabank", "betabank")
+KEY_ENVS = {f"{bank}-signing-key": bank for bank in ("demo", *BANK_ENVS)}
+PLACEHOLDER_KEY = re.compile(r"^arn:aws:kms:[a-z0-9-]+:\d{12}:key/REPLACE-WITH-[A-Za-z0-9-]+$")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +74,10 @@ def test_default_environment(config: dict[str, Any], template: dict[str, Any]) -
     params = overrides(deploy)
     assert params["BankId"] == "demo"
     check_against_template(params, template)
+    assert Stack(template, "bankreco-demo", params).broken_rules() == []
+    for command in ("local_invoke", "local_start_api"):
+        local = overrides(default[command]["parameters"])
+        assert local["SigningKeyArn"] == params["SigningKeyArn"], command
 
 
 @pytest.mark.parametrize("env", BANK_ENVS)
@@ -78,23 +89,58 @@ def test_bank_environment(config: dict[str, Any], template: dict[str, Any], env:
     params = overrides(deploy)
     assert params["BankId"] == env
     assert re.fullmatch(template["Parameters"]["BankId"]["AllowedPattern"], env)
-    for name in (
-        "ModelBucket",
-        "ModelPrefix",
-        "StageName",
-        "ThrottleRateLimit",
-        "ThrottleBurstLimit",
-        "QuotaLimit",
-        "QuotaPeriod",
-    ):
+    needed = ["ModelBucket", "ModelPrefix", "ModelBucketKeyArn", "SigningKeyArn", "StageName"]
+    needed += ["AuthMode", "ThrottleRateLimit", "ThrottleBurstLimit"]
+    if params["AuthMode"] == "api-key":
+        needed += ["QuotaLimit", "QuotaPeriod"]
+    for name in needed:
         assert name in params, f"{env}: {name} not overridden"
     check_against_template(params, template)
+    assert Stack(template, f"bankreco-{env}", params).broken_rules() == []
+    # The key ARNs are placeholders, named after the output that replaces them.
+    assert PLACEHOLDER_KEY.match(params["SigningKeyArn"]), params["SigningKeyArn"]
+    assert env in params["SigningKeyArn"]
     assert config[env]["build"]["parameters"]["cached"] is False
+
+
+def test_both_auth_modes_have_an_example(config: dict[str, Any]) -> None:
+    modes = {overrides(config[env]["deploy"]["parameters"])["AuthMode"] for env in BANK_ENVS}
+    assert modes == {"api-key", "iam"}
+
+
+def test_model_store_environment(config: dict[str, Any]) -> None:
+    deploy = config["model-store"]["deploy"]["parameters"]
+    assert deploy["template_file"] == "infra/model-store.yaml"
+    assert deploy["stack_name"] == "bankreco-model-store"
+    assert "CAPABILITY_IAM" in as_list(deploy["capabilities"])  # the publisher role
+    params = overrides(deploy)
+    check_against_template(params, load(STORE_TEMPLATE))
+    model_store(**params)  # its values pass the parameters' constraints
+    # The banks' stacks read the bucket and prefix this stack creates.
+    for env in ("default", *BANK_ENVS):
+        bank = overrides(config[env]["deploy"]["parameters"])
+        assert (bank["ModelBucket"], bank["ModelPrefix"]) == (
+            params["BucketName"],
+            params["ModelPrefix"],
+        ), env
+
+
+@pytest.mark.parametrize(("env", "bank"), sorted(KEY_ENVS.items()))
+def test_signing_key_environment(config: dict[str, Any], env: str, bank: str) -> None:
+    deploy = config[env]["deploy"]["parameters"]
+    assert deploy["template_file"] == "infra/bank-signing-key.yaml"
+    params = overrides(deploy)
+    assert params["BankId"] == bank
+    assert params["ModelStoreStack"] == config["model-store"]["deploy"]["parameters"]["stack_name"]
+    assert deploy["stack_name"] == f"bankreco-signing-{bank}-{params['Generation']}"
+    check_against_template(params, load(KEY_TEMPLATE))
 
 
 def test_each_environment_has_its_own_stack(config: dict[str, Any]) -> None:
     envs = ["default", *BANK_ENVS]
-    stacks = [config[env]["deploy"]["parameters"]["stack_name"] for env in envs]
+    every = [*envs, "model-store", *KEY_ENVS]
+    assert set(config) - {"version"} == set(every)
+    stacks = [config[env]["deploy"]["parameters"]["stack_name"] for env in every]
     assert len(set(stacks)) == len(stacks)
     banks = [overrides(config[env]["deploy"]["parameters"])["BankId"] for env in envs]
     assert len(set(banks)) == len(envs)

@@ -1,4 +1,5 @@
-"""template.yaml: lint-clean, and the properties a bank's stack must have."""
+"""template.yaml: the properties a bank's stack must have (its access rules and its API's edge:
+test_function_access.py, test_api_edge.py; lint: test_lint.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.api import lint_file  # type: ignore[import-untyped]
 
 from bankreco.ids import BANK_PATTERN
 
@@ -22,21 +22,10 @@ ROUTES = {
     ("GET", "/swagger"),
 }
 STAGE = {"Fn::If": ["HasStageName", {"Ref": "StageName"}, {"Ref": "BankId"}]}
-OBJECTS_ARN = "arn:${AWS::Partition}:s3:::${ModelBucket}/${ModelPrefix}/${BankId}/*"
-BUCKET_ARN = "arn:${AWS::Partition}:s3:::${ModelBucket}"
 
 
 def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def test_cfn_lint_finds_nothing(root: Path) -> None:
-    matches = lint_file(root / "template.yaml")
-    assert not matches, "\n".join(str(match) for match in matches)
 
 
 def test_parameters(template: dict[str, Any]) -> None:
@@ -46,7 +35,14 @@ def test_parameters(template: dict[str, Any]) -> None:
     assert "Default" not in params["ModelBucket"]
     assert params["ModelPrefix"]["Default"] == "models"
     assert params["StageName"]["Default"] == ""
-    assert params["AllowedBanks"]["Default"] == ""
+    # One stage serves one bank: no parameter lets a stage (and its API key) reach another.
+    assert "AllowedBanks" not in params
+    assert params["AuthMode"]["Default"] == "api-key"
+    assert params["AllowedPrincipals"]["Default"] == ""
+    assert params["RequireSignature"]["Default"] == "true"
+    for name in ("ModelBucketOwner", "ModelBucketKeyArn", "SigningKeyArn", "ReservedConcurrency"):
+        assert params[name]["Default"] == "", name
+    assert params["CreateApiGatewayAccountRole"]["Default"] == "false"
     assert int(params["ModelTtlSeconds"]["Default"]) == 60
     assert int(params["MemorySize"]["Default"]) == 1024
     assert int(params["LogRetentionDays"]["Default"]) == 30
@@ -99,8 +95,14 @@ def test_predict_function(template: dict[str, Any], root: Path) -> None:
     env = props["Environment"]["Variables"]
     assert env["MODEL_STORE_URI"] == {"Fn::Sub": "s3://${ModelBucket}/${ModelPrefix}"}
     assert env["BANK_ID"] == {"Ref": "BankId"}
-    assert env["ALLOWED_BANKS"] == {"Ref": "AllowedBanks"}
+    assert "ALLOWED_BANKS" not in env
     assert env["MODEL_TTL_SECONDS"] == {"Ref": "ModelTtlSeconds"}
+    assert env["MODEL_BUCKET_OWNER"] == {
+        "Fn::If": ["HasModelBucketOwner", {"Ref": "ModelBucketOwner"}, {"Ref": "AWS::AccountId"}]
+    }
+    assert env["SIGNING_KEY_ID"] == {"Ref": "SigningKeyArn"}
+    assert env["REQUIRE_SIGNATURE"] == {"Ref": "RequireSignature"}
+    assert env["SERVE_ANY_ESTIMATOR"] == {"Ref": "ServeAnyEstimator"}
     makefile = (root / props["CodeUri"] / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^build-PredictFunction:", makefile, re.MULTILINE)
 
@@ -113,62 +115,19 @@ def test_log_group_with_retention(template: dict[str, Any]) -> None:
     assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
-def test_every_api_event_requires_an_api_key(
-    api_events: dict[str, dict[str, Any]], api_routes: set[tuple[str, str]]
-) -> None:
-    assert api_routes == ROUTES
-    for name, props in api_events.items():
-        assert props["RestApiId"] == {"Ref": "BankrecoApi"}, name
-        assert props["Auth"]["ApiKeyRequired"] is True, name
-
-
-def test_api_stage_key_usage_plan(template: dict[str, Any]) -> None:
+def test_api_and_stage(template: dict[str, Any], api_events: dict[str, dict[str, Any]]) -> None:
+    assert {(p["Method"].upper(), p["Path"]) for p in api_events.values()} == ROUTES
+    assert all(p["RestApiId"] == {"Ref": "BankrecoApi"} for p in api_events.values())
     api = template["Resources"]["BankrecoApi"]
     assert api["Type"] == "AWS::Serverless::Api"
     props = api["Properties"]
     assert props["StageName"] == STAGE
     assert props["OpenApiVersion"] == "3.0.1"
     assert props["TracingEnabled"] is True
-    auth = props["Auth"]
-    assert auth["ApiKeyRequired"] is True
-    plan = auth["UsagePlan"]
-    assert plan["CreateUsagePlan"] == "PER_API"
-    assert plan["Throttle"] == {
-        "BurstLimit": {"Ref": "ThrottleBurstLimit"},
-        "RateLimit": {"Ref": "ThrottleRateLimit"},
-    }
-    assert plan["Quota"] == {"Limit": {"Ref": "QuotaLimit"}, "Period": {"Ref": "QuotaPeriod"}}
     [settings] = props["MethodSettings"]
     assert settings["MetricsEnabled"] is True
     assert settings["ThrottlingBurstLimit"] == {"Ref": "ThrottleBurstLimit"}
     assert settings["ThrottlingRateLimit"] == {"Ref": "ThrottleRateLimit"}
-
-
-def test_s3_access_only_under_the_banks_prefix(template: dict[str, Any]) -> None:
-    function = template["Resources"]["PredictFunction"]["Properties"]
-    statements: list[dict[str, Any]] = []
-    for policy in function["Policies"]:
-        assert isinstance(policy, dict), "no managed policies or policy-template names"
-        assert set(policy) <= {"Version", "Statement"}, "only inline statements"
-        statements.extend(policy["Statement"])
-    s3 = [s for s in statements if any(a.startswith("s3:") for a in as_list(s["Action"]))]
-    assert all(s["Effect"] == "Allow" for s in s3)
-    actions = sorted(a for s in s3 for a in as_list(s["Action"]))
-    assert actions == ["s3:GetObject", "s3:ListBucket"]
-    for statement in s3:
-        [action] = as_list(statement["Action"])
-        [resource] = as_list(statement["Resource"])
-        if action == "s3:GetObject":
-            assert resource == {"Fn::Sub": OBJECTS_ARN}
-            assert "Condition" not in statement
-        else:
-            assert resource == {"Fn::Sub": BUCKET_ARN}
-            condition = statement["Condition"]
-            assert condition == {
-                "StringLike": {"s3:prefix": {"Fn::Sub": "${ModelPrefix}/${BankId}/*"}}
-            }
-    others = [a for s in statements for a in as_list(s["Action"]) if not a.startswith("s3:")]
-    assert not [a for a in others if "*" in a]
 
 
 @pytest.mark.parametrize("name", ["BankrecoLayer", "SklearnLayer"])
@@ -198,8 +157,9 @@ def test_outputs(template: dict[str, Any]) -> None:
     url, variables = outputs["ApiUrl"]["Value"]["Fn::Sub"]
     assert url == "https://${BankrecoApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}/"
     assert variables == {"Stage": STAGE}
-    # SAM names the key it generates for Auth.ApiKeyRequired "<api logical id>ApiKey".
+    # SAM's logical id for the key of Auth.ApiKeyRequired: a key SAM made stays the same key.
     assert outputs["ApiKeyId"]["Value"] == {"Ref": "BankrecoApiApiKey"}
+    assert outputs["ApiKeyId"]["Condition"] == "UsesApiKey"
     assert outputs["FunctionName"]["Value"] == {"Ref": "PredictFunction"}
     assert outputs["LayerArn"]["Value"] == {"Ref": "BankrecoLayer"}
 
