@@ -64,7 +64,7 @@ def test_globals_runtime_and_powertools(template: dict[str, Any]) -> None:
     function = template["Globals"]["Function"]
     assert function["Runtime"] == "python3.12"
     assert function["Architectures"] == ["arm64"]
-    assert function["Timeout"] == 29
+    assert function["Timeout"] < 29  # API Gateway's limit: the client gets the function's answer
     assert function["MemorySize"] == {"Ref": "MemorySize"}
     assert function["Tracing"] == "Active"
     env = function["Environment"]["Variables"]
@@ -219,3 +219,17 @@ def test_the_xray_sdk_is_opt_in(template: dict[str, Any]) -> None:
     assert template["Conditions"]["XRaySdkOn"] == {"Fn::Equals": [{"Ref": "XRaySdk"}, "true"]}
     assert template["Parameters"]["XRaySdk"]["Default"] == "false"
     assert template["Globals"]["Function"]["Tracing"] == "Active"  # Lambda's own trace stays
+
+
+def test_the_time_budgets_fit_inside_each_other(template: dict[str, Any]) -> None:
+    """A request waits on the store at most MODEL_LOAD_TIMEOUT, inside the function's timeout,
+    inside API Gateway's 29 s; the init phase's preload inside Lambda's 10 s init limit."""
+    env = template["Resources"]["PredictFunction"]["Properties"]["Environment"]["Variables"]
+    timeout = template["Globals"]["Function"]["Timeout"]
+    assert float(env["MODEL_LOAD_TIMEOUT"]) + 2 <= timeout < 29
+    assert float(env["PRELOAD_TIMEOUT"]) <= 6
+    assert float(env["MODEL_REFRESH_WAIT"]) <= 0.5
+    s3_call = int(env["S3_MAX_ATTEMPTS"]) * (
+        float(env["S3_CONNECT_TIMEOUT"]) + float(env["S3_READ_TIMEOUT"])
+    )
+    assert s3_call + 1 <= timeout  # one S3 call and its backoff end before the function does
