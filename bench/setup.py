@@ -59,16 +59,20 @@ class Bench:
     profiles: Path
     endpoint: str
     store_uri: str
+    key_id: str  # the bank's signing key in KMS on the endpoint
     summary: tuple[str, ...] = ()
 
     def serving_env(self) -> dict[str, str]:
         """The function's environment: template.yaml's fixed values (PRELOAD_MODEL,
-        GLIBC_TUNABLES, Powertools) and the bank's model on the S3 endpoint."""
+        GLIBC_TUNABLES, Powertools), the bank's model on the S3 endpoint and the ARN of the
+        KMS key its versions are verified with (as SIGNING_KEY_ID is set in AWS)."""
         return {
             **template_env(),
             "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "AWS_ENDPOINT_URL_KMS": self.endpoint,
             "MODEL_STORE_URI": self.store_uri,
             "BANK_ID": BANK,
+            "SIGNING_KEY_ID": self.key_id,
         }
 
 
@@ -199,12 +203,16 @@ def batch_profiles(data: Path, out: Path, n: int = BATCH) -> Path:
     return out
 
 
-def publish(model_dir: Path, store_uri: str) -> str:
+def publish(model_dir: Path, store_uri: str, kms_keys: dict[str, str], keys_dir: Path) -> str:
+    """Publish the model, signed with the bank's KMS key if `kms_keys` names one, else with
+    a local key pair in `keys_dir`."""
     from bankreco.domain.manifest import read_model_dir
-    from bankreco.domain.registry import Registry
+    from bankreco.domain.registry import Policy, Registry
+    from bankreco.signing.keys import KeyRing
     from bankreco.store import open_store
 
-    return Registry(open_store(store_uri)).publish(BANK, *read_model_dir(model_dir))
+    registry = Registry(open_store(store_uri), KeyRing(kms_keys, keys_dir), Policy())
+    return registry.publish(BANK, *read_model_dir(model_dir))
 
 
 @contextmanager
@@ -215,23 +223,35 @@ def prepared(workdir: Path, scale: Scale) -> Iterator[Bench]:
     data, model_dir, naive_model, notes = _models(workdir, scale)
     profiles = batch_profiles(data, data.with_suffix(".profiles.json"))
     summary = tuple(_summary(data, model_dir, naive_model, notes))
-    publish(model_dir, str(workdir / "models"))
-    saved = {k: os.environ.get(k) for k in (*BASE_ENV, "AWS_ENDPOINT_URL_S3")}
+    publish(model_dir, str(workdir / "models"), {}, workdir / "keys")
+    endpoints = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_KMS")
+    saved = {k: os.environ.get(k) for k in (*BASE_ENV, *endpoints)}
     with moto_server() as endpoint:
         try:
-            os.environ.update({**BASE_ENV, "AWS_ENDPOINT_URL_S3": endpoint})
+            os.environ.update({**BASE_ENV, **dict.fromkeys(endpoints, endpoint)})
             import boto3
 
+            key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+            key_id = str(key["KeyMetadata"]["Arn"])
             s3 = boto3.client("s3")
             s3.create_bucket(
                 Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
             )
             s3.put_object(Bucket=BUCKET, Key=NAIVE_KEY, Body=naive_model.read_bytes())
             store_uri = f"s3://{BUCKET}/models"
-            version = publish(model_dir, store_uri)
-            log(f"published {BANK}/{version} to {store_uri} on {endpoint}")
+            version = publish(model_dir, store_uri, {BANK: key_id}, workdir / "keys")
+            log(f"published {BANK}/{version} to {store_uri} on {endpoint}, signed by {key_id}")
             yield Bench(
-                workdir, scale, data, model_dir, naive_model, profiles, endpoint, store_uri, summary
+                workdir,
+                scale,
+                data,
+                model_dir,
+                naive_model,
+                profiles,
+                endpoint,
+                store_uri,
+                key_id,
+                summary,
             )
         finally:
             for key, value in saved.items():

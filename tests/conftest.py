@@ -36,18 +36,38 @@ from bankreco.catalog import PRODUCT_CODES, PROVINCE_NAMES, SEGMENTS
 from bankreco.cli import load_function
 from bankreco.domain import service
 from bankreco.domain.forest import compile_forest
-from bankreco.domain.manifest import COMPACT_FILE, MODEL_FILE, Manifest
+from bankreco.domain.manifest import COMPACT_FILE, MODEL_FILE, PORTABLE_FILE, Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+#: Banks whose local key pairs exist before any test: publishing to a local store creates a
+#: bank's pair, publishing to S3 needs one already (or a KMS key).
+KEYED_BANKS = ("alpha", "beta", "demo")
+
+
+@pytest.fixture(scope="session")
+def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's local key pairs (SIGNING_KEYS_DIR), outside every model store."""
+    from bankreco.signing.local import LocalKeys
+
+    root = tmp_path_factory.mktemp("keys")
+    for bank in KEYED_BANKS:
+        LocalKeys(root).init(bank)
+    return root
+
+
 @pytest.fixture(autouse=True)
-def clean_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every test starts as a new Lambda container: env set, no settings, no cache."""
+def clean_process(monkeypatch: pytest.MonkeyPatch, signing_keys: Path) -> Iterator[None]:
+    """Every test starts as a new Lambda container: env set, no settings, no cache; models
+    are signed and verified with the session's local keys."""
     for key in ("MODEL_STORE_URI", "BANK_ID", "ALLOWED_BANKS", "MODEL_TTL_SECONDS", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key in ("REQUIRE_SIGNATURE", "SIGNING_KEY_ID", "SERVE_ANY_ESTIMATOR"):
         monkeypatch.delenv(key, raising=False)
     for key, value in BASE_ENV.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SIGNING_KEYS_DIR", str(signing_keys))
     service.reset()
     from aws_lambda_powertools.metrics.provider import cold_start
 
@@ -77,9 +97,12 @@ def random_profiles(n: int, rng: np.random.Generator) -> dict[str, Any]:
 Artifacts = tuple[Manifest, dict[str, bytes]]
 
 
-def make_model(seed: int = 0, n: int = 3000, compact: bool = True) -> Artifacts:
+def make_model(
+    seed: int = 0, n: int = 3000, compact: bool = True, portable: bool = False
+) -> Artifacts:
     """A small real model and its files, as `train` writes them: an HGB on encoded random
-    profiles (labels driven by age), with its compact form unless `compact` is False."""
+    profiles (labels driven by age), with its compact form unless `compact` is False, and
+    its skops form if `portable`."""
     rng = np.random.default_rng(seed)
     profile = random_profiles(n, rng)
     owned = (rng.random((n, len(PRODUCT_CODES))) < 0.1).astype(float)
@@ -96,6 +119,10 @@ def make_model(seed: int = 0, n: int = 3000, compact: bool = True) -> Artifacts:
     files = {MODEL_FILE: pickle.dumps(model)}
     if compact:
         files[COMPACT_FILE] = compile_forest(model).to_bytes()
+    if portable:
+        import skops.io
+
+        files[PORTABLE_FILE] = skops.io.dumps(model)
     training = {"months": ["2016-04-28"], "seed": seed}
     manifest = Manifest.describe(model, files, training, metrics={"map_at_7": 0.03})
     return manifest, files
@@ -109,8 +136,15 @@ def model_artifacts() -> list[Artifacts]:
 
 @pytest.fixture(scope="session")
 def pickle_only_artifacts() -> Artifacts:
-    """A model published without a compact form: served by unpickling scikit-learn."""
+    """A model published as a pickle alone: the function refuses it."""
     return make_model(2, compact=False)
+
+
+@pytest.fixture(scope="session")
+def portable_artifacts() -> Artifacts:
+    """A model without a compact form but with its skops form: served only where a stage
+    sets SERVE_ANY_ESTIMATOR, and only signed."""
+    return make_model(3, compact=False, portable=True)
 
 
 def api_event(
@@ -245,6 +279,17 @@ def s3_store_uri(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
     return f"s3://{bucket}/models"
+
+
+@pytest.fixture
+def kms_key(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The ARN of a new signing key (ECC_NIST_P256, SIGN_VERIFY) in KMS on the same moto
+    endpoint, reached through boto3's AWS_ENDPOINT_URL_KMS."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", s3_endpoint)
+    key = boto3.client("kms").create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    return str(key["KeyMetadata"]["Arn"])
 
 
 @pytest.fixture

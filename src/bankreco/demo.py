@@ -8,8 +8,9 @@ from pathlib import Path
 from bankreco import local
 from bankreco.domain import service
 from bankreco.domain.manifest import read_model_dir
-from bankreco.domain.registry import Registry
+from bankreco.domain.registry import Policy, Registry
 from bankreco.settings import Settings
+from bankreco.signing.keys import KeyRing
 from bankreco.store import open_store
 
 DEMO_BANK = "demo"
@@ -35,16 +36,25 @@ def run_demo(workdir: Path, customers: int, seed: int) -> int:
     for name, value in result.map_at_7.items():
         print(f"    MAP@7 {name:<18} {value:.5f}")
     print(f"    report: {write_report(result, model_dir)}")
-    version = Registry(open_store(str(store_dir))).publish(DEMO_BANK, *read_model_dir(model_dir))
-    print(f"4/5 published {DEMO_BANK}/{version} to {store_dir}")
     settings = Settings.from_env().model_copy(
         update={"model_store_uri": str(store_dir), "bank_id": DEMO_BANK}
     )
+    keys = KeyRing.from_settings(settings)
+    registry = Registry(open_store(str(store_dir)), keys, Policy.from_settings(settings))
+    version = registry.publish(DEMO_BANK, *read_model_dir(model_dir))
+    print(f"4/5 published {DEMO_BANK}/{version} to {store_dir}, signed with {_key(keys)}")
     service.configure(settings)
     print("5/5 the three examples of the original service, through the Lambda handler:")
     for name in local.EXAMPLES:
         answer_example(name)
     return 0
+
+
+def _key(keys: KeyRing) -> str:
+    """Where the demo bank's signing key is (a local pair is made on first publish)."""
+    if DEMO_BANK in keys.kms.key_ids:
+        return f"KMS key {keys.kms.key_ids[DEMO_BANK]}"
+    return f"the local key pair in {keys.local.directory(DEMO_BANK)}"
 
 
 def answer_example(name: str) -> None:

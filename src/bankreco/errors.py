@@ -26,3 +26,17 @@ class ObjectNotFound(BankrecoError):
 
 class IntegrityError(BankrecoError):
     """A model artifact does not match its manifest, or gives unusable scores."""
+
+
+class ObjectExists(BankrecoError):
+    """A key the store was asked to create is already there: versions are never overwritten."""
+
+
+class ModelRejected(BankrecoError):
+    """A model version is refused before any of its artifacts is loaded: it is unsigned, its
+    signature does not verify with its bank's key, it was signed for another bank or version,
+    or it has no form the function loads."""
+
+
+class KeyUnavailable(StoreError):
+    """A bank's key cannot be read now (KMS unreachable or refusing the call)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -12,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bankreco.ids import BANK_PATTERN
 from bankreco.store.base import S3ClientOptions
 
-DEFAULT_STORE = ".local/models"
+def default_store() -> str:
+    """Where models are kept when MODEL_STORE_URI names no store: the user's data directory
+    ($XDG_DATA_HOME/bankreco/models, else ~/.local/share/bankreco/models), the same from any
+    working directory."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(data_home) / "bankreco" / "models")
+
+
+DEFAULT_STORE = "$XDG_DATA_HOME/bankreco/models (else ~/.local/share/bankreco/models)"
 #: A KMS key's ARN: the trust anchor names one key, never an alias that could be repointed.
 KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$"
 
@@ -22,7 +31,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    model_store_uri: str = Field(default=DEFAULT_STORE, min_length=1)
+    model_store_uri: str = Field(default_factory=default_store, min_length=1)
     bank_id: Annotated[str, Field(pattern=BANK_PATTERN)] = "demo"
     allowed_banks: frozenset[str] = frozenset()
     model_ttl_seconds: float = Field(default=60.0, ge=0)
@@ -38,7 +47,6 @@ class Settings(BaseModel):
     model_bucket_owner: str | None = Field(default=None, pattern=r"^\d{12}$")
     require_signature: bool = True  # serve only versions signed by their bank's key
     signing_key_id: str | None = Field(default=None, pattern=KMS_KEY_ARN)  # BANK_ID's key
-    signing_key_ids: dict[str, str] = Field(default_factory=dict)  # other banks' keys
     signing_keys_dir: str | None = None  # local key pairs (bankreco.signing.local)
     serve_any_estimator: bool = False  # also serve signed versions without a compact form
 
@@ -59,27 +67,6 @@ class Settings(BaseModel):
     def _unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("signing_key_ids", mode="before")
-    @classmethod
-    def _pairs(cls, value: object) -> object:
-        """`bank=arn,bank=arn` (SIGNING_KEY_IDS) as a mapping."""
-        if isinstance(value, str):
-            pairs = (p.strip().partition("=") for p in value.split(",") if p.strip())
-            return {bank.strip(): key.strip() for bank, _, key in pairs}
-        return value
-
-    @field_validator("signing_key_ids")
-    @classmethod
-    def _valid_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = sorted(
-            f"{bank}={key}"
-            for bank, key in value.items()
-            if not re.fullmatch(BANK_PATTERN, bank) or not re.fullmatch(KMS_KEY_ARN, key)
-        )
-        if bad:
-            raise ValueError(f"not bank=KMS key ARN: {', '.join(bad)}")
-        return value
-
     @field_validator("allowed_banks")
     @classmethod
     def _valid_banks(cls, value: frozenset[str]) -> frozenset[str]:
@@ -95,9 +82,9 @@ class Settings(BaseModel):
 
     @property
     def kms_keys(self) -> dict[str, str]:
-        """Bank -> ARN of the KMS key that signs its versions, for every bank given one."""
-        own = {self.bank_id: self.signing_key_id} if self.signing_key_id else {}
-        return {**self.signing_key_ids, **own}
+        """Bank -> ARN of the KMS key that signs its versions: the stage's bank, if it has
+        one (any other bank's versions are checked with local keys, if any)."""
+        return {self.bank_id: self.signing_key_id} if self.signing_key_id else {}
 
     @property
     def s3_options(self) -> S3ClientOptions:

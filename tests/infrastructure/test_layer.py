@@ -310,7 +310,7 @@ def lambda_runtime(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_handler_in_layers(
-    layers: Sequence[Path], artifacts: Any, tmp_path: Path
+    layers: Sequence[Path], artifacts: Any, tmp_path: Path, env: dict[str, str] | None = None
 ) -> tuple[str, dict[str, Any], list[str]]:
     """Publish `artifacts` to a local store, then answer example 1 in `python -I -S` (no
     site-packages, no PYTHONPATH) with only `layers` and the function on sys.path."""
@@ -334,9 +334,11 @@ def run_handler_in_layers(
         "PATH": os.environ.get("PATH", ""),
         "MODEL_STORE_URI": str(store),
         "BANK_ID": "demo",
+        "SIGNING_KEYS_DIR": os.environ["SIGNING_KEYS_DIR"],  # the tests' trusted keys
         "POWERTOOLS_SERVICE_NAME": "bankreco",
         "POWERTOOLS_METRICS_NAMESPACE": "Bankreco",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        **(env or {}),
     }
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code],
@@ -400,21 +402,30 @@ def test_build_layer_reports_what_it_built(sklearn_local_build: LayerBuild) -> N
     assert "bytecode: compiled" in log
 
 
-def test_pickled_estimators_need_the_sklearn_layer(
+def test_estimators_without_a_compact_form_need_the_opt_in_and_the_sklearn_layer(
     local_build_over_limit: Build,
     sklearn_local_build: LayerBuild,
     lambda_runtime: Path,
     tmp_path: Path,
 ) -> None:
+    """A signed skops form is served only with SERVE_ANY_ESTIMATOR=true and the sklearn layer
+    (scikit-learn, skops); a pickle alone is never served."""
+    from bankreco.cli import with_skops_form
     from tests.conftest import make_model
 
-    artifacts = make_model(2, compact=False)
+    pickled = make_model(2, compact=False)
     base = [local_build_over_limit.site, lambda_runtime]
-    _, response, _ = run_handler_in_layers(base, artifacts, tmp_path / "without")
+    opt_in = {"SERVE_ANY_ESTIMATOR": "true"}
+    _, response, _ = run_handler_in_layers(base, pickled, tmp_path / "pickle", opt_in)
     assert response["statusCode"] == 503, response
-    assert "No module named 'sklearn'" in json.loads(response["body"])["error"]["message"]
+    assert json.loads(response["body"])["error"]["code"] == "model_rejected"
+    portable = with_skops_form(*pickled)
+    _, response, _ = run_handler_in_layers(base, portable, tmp_path / "without", opt_in)
+    assert response["statusCode"] == 503, response
     with_sklearn = [*base, sklearn_local_build.site]
-    version, response, files = run_handler_in_layers(with_sklearn, artifacts, tmp_path / "with")
+    version, response, files = run_handler_in_layers(
+        with_sklearn, portable, tmp_path / "with", opt_in
+    )
     assert response["statusCode"] == 200, response
     assert json.loads(response["body"])["model_version"] == version
     assert any(f.startswith(str(sklearn_local_build.site)) for f in files), files

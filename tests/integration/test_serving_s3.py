@@ -1,24 +1,41 @@
-"""The real handler, real API Gateway events, models on a real HTTP S3 endpoint on loopback."""
+"""The real handler, real API Gateway events, models on a real HTTP S3 endpoint on loopback,
+signed with local keys or through KMS on the same moto endpoint."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
 
 import boto3
 import pytest
 
+from bankreco.domain import service
 from bankreco.domain.manifest import Manifest
-from bankreco.domain.registry import Registry
+from bankreco.domain.registry import Policy, Registry
 from bankreco.domain.service import get_recommender
+from bankreco.errors import ObjectExists
+from bankreco.signing.keys import KeyRing
+from bankreco.signing.statement import SIGNATURE_FILE
+from bankreco.store import open_store
 from tests.conftest import Handler, api_event, example_body
 from tests.integration.proxy import FaultyProxy
+from tests.support.tampering import CASES, Scene
 
-Artifacts = list[tuple[Manifest, dict[str, bytes]]]
+Artifact = tuple[Manifest, dict[str, bytes]]
+Artifacts = list[Artifact]
 
 
 def recommend(invoke: Handler, **extra: object) -> tuple[int, dict[str, object]]:
     status, body = invoke(api_event("POST", "/recommendations", {**example_body(2), **extra}))
     return status, body
+
+
+def reasons(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Why each request was refused, as logged (a 503's body keeps the details out)."""
+    return [r.reason for r in caplog.records if r.getMessage() == "request refused"]  # type: ignore[attr-defined]
 
 
 def test_model_is_loaded_lazily_then_served_warm(
@@ -124,6 +141,7 @@ def test_corrupted_model_without_cache_is_never_served(
     model_artifacts: Artifacts,
     monkeypatch: pytest.MonkeyPatch,
     s3_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     version = s3_registry.publish("alpha", *model_artifacts[0])
     with monkeypatch.context() as patch:
@@ -132,7 +150,7 @@ def test_corrupted_model_without_cache_is_never_served(
     status, body = recommend(invoke)
     assert status == 503
     assert body["error"]["code"] == "model_integrity"  # type: ignore[index]
-    assert "checksum" in body["error"]["message"]  # type: ignore[index]
+    assert "model.forest.npz checksum mismatch" in reasons(caplog)[0]
 
 
 def test_banks_unknown_allowed_and_unpublished(
@@ -149,11 +167,13 @@ def test_banks_unknown_allowed_and_unpublished(
     assert status == 503  # pointer names a version that does not exist
 
 
-def test_no_model_published_is_a_clear_503(invoke: Handler, serving_env: FaultyProxy) -> None:
+def test_no_model_published_is_a_clear_503(
+    invoke: Handler, serving_env: FaultyProxy, caplog: pytest.LogCaptureFixture
+) -> None:
     status, body = recommend(invoke)
     assert status == 503
     assert body["error"]["code"] == "model_not_published"  # type: ignore[index]
-    assert "alpha" in body["error"]["message"]  # type: ignore[index]
+    assert "'alpha'" in reasons(caplog)[0]
 
 
 def test_models_current_reports_the_served_version(
@@ -186,3 +206,141 @@ def test_after_restore_the_s3_store_is_new_and_keeps_serving(
     assert after._client is not before._client  # type: ignore[attr-defined]
     assert after._client._loader is before._client._loader  # type: ignore[attr-defined]
     assert after.read("alpha/current.json") is not None
+
+
+@pytest.fixture
+def kms_registry(s3_store_uri: str, s3_endpoint: str, kms_key: str, signing_keys: Path) -> Registry:
+    """Publishing side, signing alpha's versions through KMS Sign (other banks: local keys)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ENDPOINT_URL_S3", s3_endpoint)
+        store = open_store(s3_store_uri)
+    keys = KeyRing({"alpha": kms_key}, signing_keys)
+    keys.trusted_key("alpha")  # its KMS client now talks to the endpoint itself
+    return Registry(store, keys, Policy())
+
+
+@pytest.fixture
+def kms_proxy(s3_endpoint: str) -> Iterator[FaultyProxy]:
+    """KMS on the moto endpoint, behind a proxy that can fail."""
+    parsed = urlparse(s3_endpoint)
+    proxy = FaultyProxy((parsed.hostname or "127.0.0.1", parsed.port or 80))
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def kms_anchor(monkeypatch: pytest.MonkeyPatch, serving_env: FaultyProxy, kms_key: str) -> str:
+    """The function trusts alpha's KMS key, named by its ARN."""
+    monkeypatch.setenv("SIGNING_KEY_ID", kms_key)
+    return kms_key
+
+
+def test_a_version_signed_through_kms_is_served(
+    invoke: Handler, kms_anchor: str, kms_registry: Registry, model_artifacts: Artifacts
+) -> None:
+    version = kms_registry.publish("alpha", *model_artifacts[0])
+    status, body = recommend(invoke)
+    assert (status, body["model_version"]) == (200, version)
+    signed = kms_registry.verify("alpha", version).signed
+    assert signed is not None
+    assert signed.key.key_id == kms_anchor
+    bundle = json.loads(kms_registry.store.read(f"alpha/versions/{version}/{SIGNATURE_FILE}").data)
+    assert bundle["verificationMaterial"]["publicKey"]["hint"] == signed.key.fingerprint
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_refused_version_keeps_the_last_good_model_through_the_handler(
+    invoke: Handler,
+    kms_anchor: str,
+    kms_registry: Registry,
+    model_artifacts: Artifacts,
+    pickle_only_artifacts: Artifact,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    case: str,
+) -> None:
+    tamper, reason = CASES[case]
+    monkeypatch.setenv("MODEL_TTL_SECONDS", "0")
+    good = kms_registry.publish("alpha", *model_artifacts[0])
+    assert recommend(invoke)[1]["model_version"] == good
+    scene = Scene(kms_registry, "alpha", *model_artifacts, pickle_only_artifacts, tmp_path)
+    bad = tamper(scene)
+    status, body = recommend(invoke)
+    assert (status, body["model_version"]) == (200, good)
+    get_recommender.cache_clear()  # a new container: no last good model
+    status, body = recommend(invoke)
+    assert (status, body["error"]["code"]) == (503, "model_rejected")  # type: ignore[index]
+    assert f"alpha/{bad} is refused" in reasons(caplog)[0]
+    assert reason in reasons(caplog)[0]
+
+
+def test_kms_is_asked_for_the_public_key_once(
+    invoke: Handler,
+    kms_anchor: str,
+    kms_registry: Registry,
+    model_artifacts: Artifacts,
+    kms_proxy: FaultyProxy,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new version is verified with the key fetched at the first load: KMS may be down."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", kms_proxy.url)
+    monkeypatch.setenv("MODEL_TTL_SECONDS", "0")
+    kms_registry.publish("alpha", *model_artifacts[0])  # signs through the endpoint itself
+    assert recommend(invoke)[0] == 200
+    kms_proxy.set_mode("down")
+    second = kms_registry.publish("alpha", *model_artifacts[1])
+    assert recommend(invoke)[1]["model_version"] == second
+
+
+def test_kms_down_at_the_first_load_is_a_503_store_unavailable(
+    invoke: Handler,
+    kms_anchor: str,
+    kms_registry: Registry,
+    model_artifacts: Artifacts,
+    closed_port: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    kms_registry.publish("alpha", *model_artifacts[0])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", closed_port)
+    status, body = recommend(invoke)
+    assert (status, body["error"]["code"]) == (503, "store_unavailable")  # type: ignore[index]
+    assert "KMS unreachable for get_public_key" in reasons(caplog)[0]
+
+
+def test_a_kms_anchor_refuses_a_locally_signed_version(
+    invoke: Handler,
+    kms_anchor: str,
+    kms_registry: Registry,
+    model_artifacts: Artifacts,
+    signing_keys: Path,
+) -> None:
+    local = Registry(kms_registry.store, KeyRing({}, signing_keys), Policy())
+    local.publish("alpha", *model_artifacts[0])  # signed with the local alpha key
+    status, body = recommend(invoke)
+    assert (status, body["error"]["code"]) == (503, "model_rejected")  # type: ignore[index]
+
+
+def test_a_signed_skops_form_is_served_where_the_stage_opts_in(
+    invoke: Handler,
+    kms_anchor: str,
+    kms_registry: Registry,
+    portable_artifacts: Artifact,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    version = kms_registry.publish("alpha", *portable_artifacts)
+    status, body = recommend(invoke)
+    assert (status, body["error"]["code"]) == (503, "model_rejected")  # type: ignore[index]
+    monkeypatch.setenv("SERVE_ANY_ESTIMATOR", "true")
+    service.reset()  # a new container, with the new setting
+    status, body = recommend(invoke)
+    assert (status, body["model_version"]) == (200, version)
+
+
+def test_s3_never_overwrites_a_version_file(s3_registry: Registry) -> None:
+    store = s3_registry.store
+    store.write_new("alpha/versions/v1/model.sig", b"first")
+    with pytest.raises(ObjectExists, match="already exists"):
+        store.write_new("alpha/versions/v1/model.sig", b"second")
+    assert store.read("alpha/versions/v1/model.sig").data == b"first"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bankreco.errors import ObjectNotFound
+from bankreco.errors import ObjectExists, ObjectNotFound
 from bankreco.store import Blob
 
 
@@ -28,6 +28,11 @@ class MemoryStore:
 
     def write(self, key: str, data: bytes) -> None:
         self.objects[key] = bytes(data)
+
+    def write_new(self, key: str, data: bytes) -> None:
+        if key in self.objects:
+            raise ObjectExists(f"{key} already exists")
+        self.write(key, data)
 
     def list(self, prefix: str) -> list[str]:
         base = prefix.rstrip("/") + "/"

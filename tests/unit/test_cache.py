@@ -12,7 +12,7 @@ from bankreco.domain.cache import Budget, ModelCache
 from bankreco.domain.forest import CompiledForest
 from bankreco.domain.manifest import Manifest
 from bankreco.domain.registry import Registry
-from bankreco.errors import IntegrityError, ModelNotPublished, StoreError
+from bankreco.errors import IntegrityError, ModelNotPublished, ModelRejected, StoreError
 from bankreco.store import Blob
 from bankreco.store.local import LocalStore
 
@@ -65,13 +65,13 @@ def test_loads_once_and_revalidates_only_after_the_ttl(
     version = Registry(store).publish("alpha", *model_artifacts[0])
     store.reads.clear()
     assert cache.get("alpha").version == version
-    assert len(store.reads) == 3  # pointer, manifest, pickle
+    assert len(store.reads) == 4  # pointer, manifest, signature, compact form
     clock.now = 59
     cache.get("alpha")
-    assert len(store.reads) == 3
+    assert len(store.reads) == 4
     clock.now = 61
     assert cache.get("alpha").version == version
-    assert store.reads[3:] == ["alpha/current.json"]  # a conditional read, nothing else
+    assert store.reads[4:] == ["alpha/current.json"]  # a conditional read, nothing else
 
 
 def test_new_version_swaps_and_a_bad_one_is_refused(
@@ -146,10 +146,10 @@ def test_concurrent_first_requests_load_once(
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(store.reads) == 3
+    assert len(store.reads) == 4
 
 
-def test_compact_form_is_served_without_unpickling_and_pickles_still_work(
+def test_compact_form_is_served_and_a_pickle_is_never_read(
     store: CountingStore, model_artifacts: Artifacts, pickle_only_artifacts: Artifact
 ) -> None:
     registry = Registry(store)
@@ -159,6 +159,7 @@ def test_compact_form_is_served_without_unpickling_and_pickles_still_work(
     store.reads.clear()
     fast = cache.get("fast")
     assert type(fast.estimator) is CompiledForest
+    with pytest.raises(ModelRejected, match="no compact form"):
+        cache.get("generic")
     assert not any(key.endswith("model.pkl") for key in store.reads)
-    generic = cache.get("generic")
-    assert type(generic.estimator).__name__ == "HistGradientBoostingClassifier"
+    assert cache.cached() == {"fast": fast.version}

@@ -144,7 +144,7 @@ def test_sixteen_threads_share_one_load_and_one_refresh(
         thread.join()
     assert len(versions) == 16
     assert len(set(versions)) == 1
-    assert len(store.reads) == 3  # pointer, manifest, compact form: once
+    assert len(store.reads) == 4  # pointer, manifest, signature, compact form: once
     second = registry.publish("alpha", *model_artifacts[1])
     store.reads.clear()
     clock.now = 5

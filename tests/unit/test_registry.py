@@ -1,4 +1,4 @@
-"""Publishing, listing, rolling back and fetching versions in a local store."""
+"""Publishing signed, listing, rolling back and fetching versions in a local store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import pytest
 
 from bankreco.domain.manifest import Manifest
 from bankreco.domain.registry import Registry
-from bankreco.errors import IntegrityError, ModelNotPublished, ObjectNotFound, UnknownBank
+from bankreco.errors import (
+    IntegrityError,
+    ModelNotPublished,
+    ModelRejected,
+    ObjectExists,
+    ObjectNotFound,
+    UnknownBank,
+)
 from bankreco.store.local import LocalStore
 
 Artifacts = list[tuple[Manifest, dict[str, bytes]]]
@@ -20,7 +27,7 @@ def registry(tmp_path: Path) -> Registry:
     return Registry(LocalStore(tmp_path / "models"))
 
 
-def test_publish_writes_the_layout_and_moves_the_pointer(
+def test_publish_writes_the_layout_signed_and_moves_the_pointer(
     registry: Registry, model_artifacts: Artifacts, tmp_path: Path
 ) -> None:
     manifest, files = model_artifacts[0]
@@ -29,6 +36,8 @@ def test_publish_writes_the_layout_and_moves_the_pointer(
     for name, data in files.items():
         assert (root / "versions" / version / name).read_bytes() == data
     assert sorted(files) == ["model.forest.npz", "model.pkl"]
+    written = sorted(p.name for p in (root / "versions" / version).iterdir())
+    assert written == ["manifest.json", "model.forest.npz", "model.pkl", "model.sig"]
     stored = json.loads((root / "versions" / version / "manifest.json").read_text())
     assert stored["model_sha256"] == manifest.model_sha256
     assert json.loads((root / "current.json").read_text())["version"] == version
@@ -50,8 +59,18 @@ def test_versions_are_immutable_and_listed_with_rollback(
     assert pointer.version == first
     _, name, data = registry.fetch("alpha", second)
     assert (name, data) == ("model.forest.npz", model_artifacts[1][1]["model.forest.npz"])
-    _, name, data = registry.fetch("alpha", second, compact=False)
-    assert (name, data) == ("model.pkl", model_artifacts[1][1]["model.pkl"])
+    verified = registry.verify("alpha", second)
+    assert verified.signed is not None
+    assert sorted(verified.signed.digests) == ["manifest.json", "model.forest.npz", "model.pkl"]
+
+
+def test_a_stored_file_is_never_overwritten(registry: Registry, tmp_path: Path) -> None:
+    store = registry.store
+    store.write_new("alpha/versions/v1/model.sig", b"first")
+    with pytest.raises(ObjectExists, match="already exists"):
+        store.write_new("alpha/versions/v1/model.sig", b"second")
+    assert store.read("alpha/versions/v1/model.sig").data == b"first"
+    assert store.list("alpha") == ["alpha/versions/v1/model.sig"]  # no temporary file left
 
 
 def test_publish_refuses_a_pickle_that_does_not_match(
@@ -88,10 +107,20 @@ def test_rollback_to_a_missing_or_invalid_version_is_refused(
     registry: Registry, model_artifacts: Artifacts
 ) -> None:
     registry.publish("alpha", *model_artifacts[0])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="incomplete"):
         registry.set_current("alpha", "v20990101T000000000Z-deadbeef")
     with pytest.raises(ObjectNotFound):
         registry.set_current("alpha", "../../beta")
+
+
+def test_rollback_to_an_unsigned_version_is_refused(
+    registry: Registry, model_artifacts: Artifacts
+) -> None:
+    first = registry.publish("alpha", *model_artifacts[0])
+    registry.publish("alpha", *model_artifacts[1])
+    Path(registry.store.uri, "alpha", "versions", first, "model.sig").unlink()
+    with pytest.raises(ModelRejected, match="not signed"):
+        registry.set_current("alpha", first)
 
 
 def test_unpublished_bank_and_broken_pointer(registry: Registry, tmp_path: Path) -> None:
@@ -107,6 +136,8 @@ def test_local_store_refuses_escaping_keys(tmp_path: Path) -> None:
     for key in ("../x", "a//b", "", "a/./b"):
         with pytest.raises(ValueError, match="invalid key"):
             store.write(key, b"")
+        with pytest.raises(ValueError, match="invalid key"):
+            store.write_new(key, b"")
     store.write("a/b", b"1")
     assert store.list("a") == ["a/b"]
     assert store.list("missing") == []

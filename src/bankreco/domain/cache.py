@@ -80,7 +80,7 @@ class ModelCache:
     def reconnect(self, store: ModelStore) -> None:
         """Read from `store` from now on (new connections after a SnapStart restore); the
         cached models stay."""
-        self.registry = Registry(store)
+        self.registry = Registry(store, self.registry.keys, self.registry.policy)
 
     def get(self, bank: str) -> LoadedModel:
         """The model to serve for `bank`, loading or revalidating it when due."""

@@ -15,8 +15,9 @@ from bankreco import features
 from bankreco.catalog import PRODUCTS
 from bankreco.errors import IntegrityError
 
-MODEL_FILE = "model.pkl"
+MODEL_FILE = "model.pkl"  # the pickle: kept for offline tools, never read by the function
 COMPACT_FILE = "model.forest.npz"
+PORTABLE_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
 
 
@@ -43,6 +44,15 @@ class CompactForm(BaseModel):
     bytes: int = Field(gt=0)
 
 
+class PortableForm(BaseModel):
+    """The estimator saved by skops (no pickle): served, with scikit-learn, only where a stage
+    sets SERVE_ANY_ESTIMATOR and only from a signed version (bankreco.domain.model)."""
+
+    file: str = PORTABLE_FILE
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(gt=0)
+
+
 class Manifest(BaseModel):
     """The contract between training and serving for one model version."""
 
@@ -60,11 +70,13 @@ class Manifest(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     compact: CompactForm | None = None
+    portable: PortableForm | None = None
 
     @property
     def files(self) -> list[str]:
         """Every artifact file of the version besides the manifest."""
-        return [self.model_file] + ([self.compact.file] if self.compact else [])
+        forms = [form.file for form in (self.compact, self.portable) if form]
+        return [self.model_file, *forms]
 
     @classmethod
     def describe(
@@ -74,10 +86,10 @@ class Manifest(BaseModel):
         training: dict[str, Any],
         metrics: dict[str, Any],
     ) -> Manifest:
-        """The manifest of a fitted estimator whose pickle (and, if present, compact form)
-        are `files`, as `train` writes them."""
+        """The manifest of a fitted estimator whose pickle (and, if present, compact and skops
+        forms) are `files`, as `train` writes them."""
         blob = files[MODEL_FILE]
-        compact = files.get(COMPACT_FILE)
+        compact, portable = files.get(COMPACT_FILE), files.get(PORTABLE_FILE)
         return cls(
             model_sha256=sha256(blob),
             model_bytes=len(blob),
@@ -87,7 +99,15 @@ class Manifest(BaseModel):
             training=training,
             metrics=metrics,
             compact=CompactForm(sha256=sha256(compact), bytes=len(compact)) if compact else None,
+            portable=PortableForm(sha256=sha256(portable), bytes=len(portable))
+            if portable
+            else None,
         )
+
+    def with_portable(self, data: bytes) -> Manifest:
+        """This manifest with `data` as its skops form."""
+        form = PortableForm(sha256=sha256(data), bytes=len(data))
+        return self.model_copy(update={"portable": form})
 
     def verify_file(self, name: str, data: bytes) -> None:
         """Raise IntegrityError unless `data` is the artifact `name` this manifest describes
@@ -96,6 +116,8 @@ class Manifest(BaseModel):
             expected = (self.model_sha256, self.model_bytes)
         elif self.compact and name == self.compact.file:
             expected = (self.compact.sha256, self.compact.bytes)
+        elif self.portable and name == self.portable.file:
+            expected = (self.portable.sha256, self.portable.bytes)
         else:
             raise IntegrityError(f"{name} is not an artifact of this manifest")
         if (sha256(data), len(data)) != expected:

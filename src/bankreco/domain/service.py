@@ -6,10 +6,11 @@ from functools import cache
 
 from bankreco.domain.cache import Budget, ModelCache
 from bankreco.domain.recommender import Recommender
-from bankreco.domain.registry import Registry
+from bankreco.domain.registry import Policy, Registry
 from bankreco.errors import BankrecoError
 from bankreco.observability import logger
 from bankreco.settings import Settings, get_settings, use_settings
+from bankreco.signing.keys import KeyRing
 from bankreco.store import ModelStore, open_store
 
 
@@ -22,7 +23,11 @@ def open_settings_store(settings: Settings) -> ModelStore:
 def get_recommender() -> Recommender:
     """The recommender of this process; its model cache lives as long as the process."""
     settings = get_settings()
-    registry = Registry(open_settings_store(settings))
+    registry = Registry(
+        open_settings_store(settings),
+        KeyRing.from_settings(settings),
+        Policy.from_settings(settings),
+    )
     budget = Budget(settings.model_load_timeout, settings.model_refresh_wait)
     cache_ = ModelCache(
         registry, settings.model_ttl_seconds, settings.model_cache_max_bytes, budget=budget
@@ -38,7 +43,9 @@ def preload() -> None:
     if not recommender.settings.preload_model:
         return
     try:
-        recommender.cache.preload(recommender.settings.bank_id, recommender.settings.preload_timeout)
+        recommender.cache.preload(
+            recommender.settings.bank_id, recommender.settings.preload_timeout
+        )
     except BankrecoError as exc:
         logger.warning("model not preloaded", extra={"reason": str(exc)})
 

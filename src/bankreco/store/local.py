@@ -7,7 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from bankreco.errors import ObjectNotFound, StoreError
+from bankreco.errors import ObjectExists, ObjectNotFound, StoreError
 from bankreco.store.base import Blob, check_key
 
 
@@ -43,6 +43,24 @@ class LocalStore:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"cannot write {key} to {self.uri}: {exc}") from exc
+
+    def write_new(self, key: str, data: bytes) -> None:
+        """Written to a temporary file, then linked to its name: a link fails if the name
+        exists, so two writers cannot both create it, and no reader sees a partial file."""
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.link(tmp, path)
+            finally:
+                os.unlink(tmp)
+        except FileExistsError as exc:
+            raise ObjectExists(f"{key} already exists in {self.uri}") from exc
         except OSError as exc:
             raise StoreError(f"cannot write {key} to {self.uri}: {exc}") from exc
 
