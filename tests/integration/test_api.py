@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -9,15 +10,20 @@ from typing import Any
 
 import numpy as np
 import pytest
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate as validate_spec
 
 from bankreco.api.body import parse_body
 from bankreco.api.errors import InvalidBody
+from bankreco.api.events import LocalContext
 from bankreco.api.schemas import BatchItem, BatchResponse
-from bankreco.catalog import PRODUCTS
-from bankreco.cli import openapi_document
+from bankreco.catalog import COUNTRIES, PRODUCTS, PROVINCES
+from bankreco.cli import load_function, openapi_document
 from bankreco.domain.manifest import Manifest
 from bankreco.domain.registry import Registry
 from bankreco.domain.service import get_recommender
+from bankreco.local import example_event
+from bankreco.observability import logger
 from bankreco.store.local import LocalStore
 from tests.conftest import ROOT, Handler, api_event, example_body
 
@@ -103,10 +109,146 @@ def test_bodies_read_as_json_does() -> None:
     assert parse_body('{"id": "\ud800"}')["id"] == "\ud800"  # a raw lone surrogate
     deep = "[" * 300 + "]" * 300
     assert parse_body(deep) == json.loads(deep)
-    with pytest.raises(json.JSONDecodeError):
+    assert parse_body('{"n": ' + "9" * 5000 + "}") == {"n": float("inf")}
+    assert parse_body('{"n": -' + "9" * 5000 + "}") == {"n": float("-inf")}
+    with pytest.raises(InvalidBody, match="not JSON"):
         parse_body("{not json")
     with pytest.raises(InvalidBody, match="nested too deeply"):
         parse_body("[" * 100_000 + "]" * 100_000)
+
+
+def with_field(name: str, literal: str) -> str:
+    """Example 1 as JSON text, with `name` written as `literal`."""
+    return json.dumps({**example_body(1), name: 0}).replace(f'"{name}": 0', f'"{name}": {literal}')
+
+
+@pytest.mark.parametrize(
+    ("field", "literal"),
+    [
+        ("age", "9" * 5000),
+        ("renta", "-" + "9" * 5000),
+        ("top_k", "1" + "0" * 4300),
+        ("renta", "1e999"),
+        ("age", "NaN"),
+        ("renta", "Infinity"),
+        ("customer_id", "9" * 4301),
+    ],
+)
+def test_huge_and_non_finite_numbers_are_400_naming_the_field(
+    invoke: Handler, field: str, literal: str
+) -> None:
+    status, body = invoke(
+        api_event("POST", "/recommendations", raw_body=with_field(field, literal))
+    )
+    assert status == 400, body
+    assert [f["field"] for f in body["error"]["fields"]] == [field]
+
+
+def as_sent(body: str | None, content_type: str | None, encoded: bool = False) -> dict[str, Any]:
+    event = api_event("POST", "/recommendations", raw_body=body)
+    for headers in (event["headers"], event["multiValueHeaders"]):
+        headers.pop("Content-Type")
+        if content_type is not None:
+            headers["content-type"] = (
+                content_type if headers is event["headers"] else [content_type]
+            )
+    event["isBase64Encoded"] = encoded
+    return event
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/json", "APPLICATION/JSON", "application/json; charset=UTF-8",
+     'Application/Json;charset="utf-8"'],
+)  # fmt: skip
+def test_json_is_read_in_any_case_and_without_a_content_type(
+    invoke: Handler, content_type: str | None
+) -> None:
+    assert invoke(as_sent(json.dumps(example_body(1)), content_type))[0] == 200
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/vnd.api+json", "multipart/form-data",
+     "multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+     "application/json; charset=latin-1", "application/jsonx"],
+)  # fmt: skip
+def test_a_body_sent_as_another_media_type_is_415(invoke: Handler, content_type: str) -> None:
+    status, body = invoke(as_sent(json.dumps(example_body(1)), content_type))
+    assert (status, body["error"]["code"]) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("not base64!", "not valid base64"),
+        (base64.b64encode(b'{"sexo": "\xff"}').decode(), "not UTF-8"),
+        (base64.b64encode(b"\xff\xfe").decode(), "not UTF-8"),
+    ],
+)
+def test_a_bad_base64_body_is_400(invoke: Handler, raw: str, message: str) -> None:
+    status, body = invoke(as_sent(raw, "application/json", encoded=True))
+    assert status == 400, body
+    assert message in body["error"]["message"]
+
+
+def test_a_base64_body_is_read(invoke: Handler) -> None:
+    encoded = base64.b64encode(json.dumps(example_body(2)).encode()).decode()
+    assert invoke(as_sent(encoded, "application/json", encoded=True))[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/recommendations", "/Predictor/Predict"])
+def test_an_array_body_is_400_not_its_first_element(invoke: Handler, path: str) -> None:
+    raw = json.dumps([example_body(1), example_body(2)])
+    status, body = invoke(api_event("POST", path, raw_body=raw))
+    assert status == 400
+    assert body["error"]["message"] == "request body must be a JSON object, not an array"
+
+
+def test_a_path_asked_with_another_method_is_405(invoke_raw: Handler) -> None:
+    event = api_event("GET", "/recommendations")
+    response = load_function(ROOT / "functions" / "predict" / "app.py").lambda_handler(
+        event, LocalContext()
+    )
+    assert response["statusCode"] == 405
+    assert response["multiValueHeaders"]["Allow"] == ["POST"]
+    assert json.loads(response["body"])["error"]["code"] == "method_not_allowed"
+    assert invoke_raw(api_event("DELETE", "/models/current"))[0] == 405
+    assert invoke_raw(api_event("GET", "/nowhere"))[0] == 404
+
+
+def test_a_service_error_tells_the_client_no_more_than_its_code(
+    invoke: Handler,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = tmp_path / "secret-store"
+    (store / "demo").mkdir(parents=True)
+    (store / "demo" / "current.json").write_text("not a pointer")
+    monkeypatch.setenv("MODEL_STORE_URI", str(store))
+    event = api_event("POST", "/recommendations", example_body(1))
+    status, body = invoke(event)
+    assert status == 503
+    assert body == {
+        "error": {
+            "code": "model_integrity",
+            "message": "the published model cannot be served",
+            "fields": [],
+        },
+        "request_id": event["requestContext"]["requestId"],
+    }
+    status, batch = invoke(
+        api_event("POST", "/recommendations/batch", {"customers": [example_body(2)]})
+    )
+    assert (status, batch["results"][0]["error"]) == (
+        200,
+        {"code": "model_integrity", "message": "the published model cannot be served"},
+    )
+    # the details go to the log, whose lines carry the request id
+    assert logger.get_correlation_id() == event["requestContext"]["requestId"]
+    reasons = [r.reason for r in caplog.records if r.getMessage() == "request refused"]
+    assert reasons == ["demo/current.json is not a valid pointer"] * 2
 
 
 def test_a_bad_string_in_a_batch_fails_its_own_item(invoke_raw: Handler) -> None:
@@ -255,7 +397,48 @@ def test_swagger_ui_and_committed_openapi_match_the_code(invoke: Handler) -> Non
     document = json.loads(committed)
     refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', committed)
     assert "CustomerProfile" in refs
-    assert set(refs) <= set(document["components"]["schemas"])
+    assert set(refs) == set(document["components"]["schemas"])  # each resolves, each is used
+
+
+ANSWERS = {
+    ("post", "/recommendations"): ("RecommendationResponse", {400, 404, 413, 415, 503}),
+    ("post", "/Predictor/Predict"): ("LegacyResponse", {400, 404, 413, 415, 503}),
+    ("post", "/recommendations/batch"): ("BatchResponse", {400, 413, 415, 503}),
+    ("get", "/models/current"): ("ModelInfo", {400, 404, 503}),
+}
+
+
+def test_the_document_lists_every_answer_and_only_those() -> None:
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    validate_spec(document)
+    found = {
+        (method, path): operation["responses"]
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert set(found) == set(ANSWERS)
+    for key, responses in found.items():
+        answer, errors = ANSWERS[key]
+        assert {int(code) for code in responses} == {200, *errors}, key
+        schemas = {
+            code: r["content"]["application/json"]["schema"] for code, r in responses.items()
+        }
+        assert schemas.pop("200") == {"$ref": f"#/components/schemas/{answer}"}
+        assert all(s == {"$ref": "#/components/schemas/ErrorResponse"} for s in schemas.values())
+    assert document["components"]["schemas"]["ErrorResponse"]["required"] == ["error", "request_id"]
+    listed = document["components"]["schemas"]
+    assert len(listed["Province"]["enum"]) == len(PROVINCES)
+    assert len(listed["ProductCode"]["enum"]) == len(PRODUCTS)
+    assert set(listed["Country"]["enum"]) == COUNTRIES
+
+
+@pytest.mark.parametrize("name", ["predict_example_1", "predict_example_2", "predict_example_3"])
+def test_the_original_examples_are_valid_requests_and_answered(invoke: Handler, name: str) -> None:
+    event = example_event(f"{name}.json")
+    document = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    profile = {"$ref": "#/components/schemas/CustomerProfile", **document}
+    Draft202012Validator(profile).validate(json.loads(event["body"]))
+    assert invoke(event)[0] == 200
 
 
 def test_a_model_giving_non_finite_scores_is_refused(

@@ -14,6 +14,7 @@ from bankreco.api.schemas import CustomerProfile
 from bankreco.domain.profile import Profile
 from bankreco.domain.recommender import Recommender
 from bankreco.errors import BankrecoError
+from bankreco.observability import logger
 
 _PROFILES: Final = TypeAdapter(list[CustomerProfile])
 
@@ -25,6 +26,8 @@ def recommend_batch(recommender: Recommender, customers: Sequence[Any]) -> str:
         ranked = group.outcome
         if isinstance(ranked, BankrecoError):
             error = error_body(ranked)
+            reason = {"code": error["code"], "reason": str(ranked), "customers": len(group.indexes)}
+            logger.warning("request refused", extra=reason)
             for i in group.indexes:
                 items[i] = batch_json.failure(i, error, group.bank)
             continue

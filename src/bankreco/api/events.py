@@ -1,8 +1,8 @@
 """HTTP requests as API Gateway REST proxy events (payload format 1.0), built the way API
 Gateway and `sam local start-api` build them, and a Lambda context for calls outside Lambda.
 
-The local server and the contract tests send every request through `rest_event`, so the
-handler sees what it sees behind API Gateway.
+The WSGI application (`api.wsgi`), and through it the contract tests, send every request
+through `rest_event`, so the handler sees what it sees behind API Gateway.
 """
 
 from __future__ import annotations
@@ -40,10 +40,13 @@ def rest_event(
     query: Iterable[tuple[str, str]] = (),
     body: bytes | None = None,
     stage: str = "local",
+    stage_in_path: bool = True,
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """The REST proxy event of one request; repeated headers and query parameters keep every
-    value in the multi-value maps and the last one in the single-value maps."""
+    value in the multi-value maps and the last one in the single-value maps. The request
+    context's path starts with the stage, as for a request to the stage's own URL, unless
+    `stage_in_path` is False (a custom domain, or a server of the API at its root)."""
     multi_headers = _multi(headers)
     multi_query = _multi(query)
     text, encoded = _body(body, _last(multi_headers).get(_header_name(multi_headers)))
@@ -61,7 +64,7 @@ def rest_event(
         "requestContext": {
             "resourcePath": path,
             "httpMethod": method.upper(),
-            "path": f"/{stage}{path}",
+            "path": f"/{stage}{path}" if stage_in_path else path,
             "stage": stage,
             "requestId": request_id,
             "extendedRequestId": request_id,
