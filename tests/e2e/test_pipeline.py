@@ -1,4 +1,5 @@
-"""generate -> train -> evaluate -> publish to the S3 endpoint -> the real handler answers."""
+"""generate -> train -> evaluate -> publish signed through KMS to the S3 endpoint -> verify ->
+the real handler, trusting that KMS key, answers."""
 
 from __future__ import annotations
 
@@ -37,18 +38,20 @@ def test_manifest_describes_the_model(trained_bank: TrainedBank) -> None:
 def test_published_model_answers_the_three_examples_through_s3(
     trained_bank: TrainedBank,
     s3_store_uri: str,
+    kms_key: str,
     monkeypatch: pytest.MonkeyPatch,
     invoke: Handler,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert (
-        main(["publish", str(trained_bank.model_dir), "--bank", "demo", "--store", s3_store_uri])
-        == 0
-    )
+    where = ["--bank", "demo", "--store", s3_store_uri, "--key-id", kms_key]
+    assert main(["publish", str(trained_bank.model_dir), *where]) == 0
     version = capsys.readouterr().out.strip()
     assert Registry(open_store(s3_store_uri)).versions("demo") == [version]
+    assert main(["verify", "--version", version, *where]) == 0
+    assert capsys.readouterr().out.startswith(f"verified demo/{version}: signed by {kms_key}\n")
     monkeypatch.setenv("MODEL_STORE_URI", s3_store_uri)
     monkeypatch.setenv("BANK_ID", "demo")
+    monkeypatch.setenv("SIGNING_KEY_ID", kms_key)
     for number in (1, 2, 3):
         status, body = invoke(api_event("POST", "/recommendations", example_body(number)))
         assert status == 200
@@ -77,6 +80,11 @@ def test_cli_evaluate_json_and_report(
     report = trained_bank.model_dir / "report"
     for name in ("report.md", "map_at_7.png", "per_product.png", "calibration.png"):
         assert (report / name).stat().st_size > 0
+    for name in ("map_at_7.png", "per_product.png", "calibration.png"):
+        assert (report / name).stat().st_size < 150_000, name  # small enough for the README
+    points = trained_bank.evaluation.calibration  # log-scale bins spread over the scores
+    assert len(points) >= 5
+    assert points[-1]["observed_rate"] > 10 * points[0]["observed_rate"]
 
 
 def test_cli_versions_and_rollback(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import io
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from tqdm import tqdm
 
 from bankreco.catalog import ALL_COLUMNS, PRODUCT_CODES, PROFILE_COLUMNS, PROVINCE_NAMES, SEGMENTS
 from bankreco.data.reader import (
@@ -17,6 +20,9 @@ from bankreco.data.reader import (
     DROP_DUPLICATE,
     DROP_MISSING_ID,
     MODEL_PROFILE_COLUMNS,
+    list_months,
+    month_key,
+    products_in,
     read_snapshots,
 )
 
@@ -311,8 +317,31 @@ def test_missing_required_columns_are_named(tmp_path: Path) -> None:
         read_snapshots(path)
     assert "fecha_dato" not in str(caught.value).split(";")[0]
     path = write(tmp_path / "u.csv", ["1,2"], header=("a", "b"))
-    with pytest.raises(ValueError, match="fecha_dato, ncodpers"):
+    with pytest.raises(ValueError, match="lacks fecha_dato, ncodpers; its first line starts 'a,b'"):
         read_snapshots(path)
+    with pytest.raises(ValueError, match=r"not in the train_ver2\.csv format"):
+        list_months(path)
+
+
+def test_json_and_png_files_are_named_as_another_format(tmp_path: Path) -> None:
+    json_file = tmp_path / "profile.json"
+    json_file.write_text('{"sexo": "H", "age": 35, "renta": 87218.1}\n')
+    with pytest.raises(ValueError, match=r"profile\.json is not in the train_ver2\.csv format"):
+        read_snapshots(json_file)
+    png = tmp_path / "chart.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")
+    with pytest.raises(
+        ValueError, match=r"chart\.png is not in the train_ver2\.csv format"
+    ) as caught:
+        list_months(png)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_file_and_directory_are_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"nope\.csv: no such file"):
+        read_snapshots(tmp_path / "nope.csv")
+    with pytest.raises(ValueError, match="is a directory, not a CSV file"):
+        list_months(tmp_path)
 
 
 def test_empty_file_is_an_error(tmp_path: Path) -> None:
@@ -438,11 +467,46 @@ def test_missing_profile_column_warns_and_reads_as_nan(tmp_path: Path) -> None:
     header = ("fecha_dato", "ncodpers", "age")
     path = write(tmp_path / "t.csv", ["2015-01-28,5, 40"], header=header)
     with pytest.warns(UserWarning, match="renta") as record:
-        frame = read_snapshots(path).frame
+        result = read_snapshots(path)
     assert record[0].filename == __file__  # the warning points at the caller
+    frame = result.frame
     assert values(frame, "age") == [40.0]
     assert values(frame, "renta") == [None]
     assert values(frame, "nomprov") == [None]
+    assert "age" not in result.missing
+    assert set(result.missing) == set(MODEL_PROFILE_COLUMNS) - {"age"}
+
+
+def test_one_missing_profile_column_is_named_in_one_line(tmp_path: Path) -> None:
+    header = tuple(c for c in ALL_COLUMNS if c != "renta")
+    line = ",".join(BASE[c] for c in header)
+    with pytest.warns(UserWarning, match="renta") as record:
+        result = read_snapshots(write(tmp_path / "t.csv", [line], header=header))
+    assert [str(w.message) for w in record] == [
+        f"{tmp_path / 't.csv'} has no renta column: its values are read as missing"
+    ]
+    assert result.missing == ("renta",)
+    assert values(result.frame, "renta") == [None]
+    assert values(result.frame, "age") == [35.0]
+
+
+def test_missing_product_columns_are_named_and_the_others_read(tmp_path: Path) -> None:
+    gone = ("ind_ahor_fin_ult1", "ind_viv_fin_ult1")
+    header = tuple(c for c in ALL_COLUMNS if c not in gone)
+    line = ",".join(BASE[c] for c in header)
+    path = write(tmp_path / "t.csv", [line], header=header)
+    with pytest.warns(UserWarning, match="ind_ahor_fin_ult1 and ind_viv_fin_ult1 column: read as"):
+        result = read_snapshots(path)
+    assert result.missing == gone
+    assert "ind_ahor_fin_ult1" not in result.frame.columns
+    assert values(result.frame, "ind_cco_fin_ult1") == [1.0]
+    assert products_in(path) == tuple(c for c in PRODUCT_CODES if c not in gone)
+
+
+def test_a_profile_only_file_has_no_products_and_no_product_warning(tmp_path: Path) -> None:
+    path = write(tmp_path / "test_ver2.csv", REAL_TEST_ROWS, header=PROFILE_COLUMNS)
+    assert products_in(path) == ()
+    assert read_snapshots(path).missing == ()
 
 
 def test_gzip_with_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -455,9 +519,103 @@ def test_gzip_with_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "train_ver2.csv.gz" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("2016-05", "2016-05"),
+        ("2016-5", "2016-05"),
+        (" 2016-05-28 ", "2016-05"),
+        ("2016-05-28 00:00:00", "2016-05"),
+        ("2016/05", "2016-05"),
+        ("2016/05/28", "2016-05"),
+        ("05/2016", "2016-05"),
+        ("5/28/2016", "2016-05"),
+        ("28/05/2016", "2016-05"),
+        ("May 2016", "2016-05"),
+        ("may-2016", "2016-05"),
+        ("Sept. 2015", "2015-09"),
+        ("December, 2015", "2015-12"),
+        ("junio 2015", "2015-06"),
+    ],
+)
+def test_month_key_reads_months_as_people_write_them(text: str, key: str) -> None:
+    assert month_key(text) == key
+
+
+@pytest.mark.parametrize("text", ["2016-13", "2016", "June", "Juneteenth 2016", "", "16-05"])
+def test_month_key_refuses_what_is_not_a_month(text: str) -> None:
+    with pytest.raises(ValueError, match=r"is not a month: write it as 2016-05, 2016-05-28"):
+        month_key(text)
+
+
 def test_invalid_arguments(tmp_path: Path) -> None:
     path = write(tmp_path / "t.csv", [row()])
-    with pytest.raises(ValueError, match="not an ISO date"):
-        read_snapshots(path, ["June 2016"])
+    with pytest.raises(ValueError, match="not a month"):
+        read_snapshots(path, ["Junio"])
+    assert len(read_snapshots(path, ["January 2015"]).frame) == 1
     with pytest.raises(ValueError, match="chunksize"):
         read_snapshots(path, chunksize=0)
+
+
+def generated_file(tmp_path: Path, customers: int = 1500) -> Path:
+    """A file of ``customers`` customers over six months (2 MB), with incomes and ages drawn
+    at random, so that it compresses about as much as a real file does."""
+    rng = np.random.default_rng(0)
+    lines = [
+        row(
+            fecha_dato=f"2015-{month:02d}-28",
+            ncodpers=str(customer),
+            age=str(rng.integers(18, 90)),
+            renta=f"{rng.lognormal(11.5, 0.6):.2f}",
+        )
+        for month in range(1, 7)
+        for customer in range(1, customers + 1)
+    ]
+    return write(tmp_path / "train_ver2.csv", lines)
+
+
+def test_progress_callback_counts_every_byte_of_the_file(tmp_path: Path) -> None:
+    path = generated_file(tmp_path)
+    size = path.stat().st_size
+    reads: list[int] = []
+    result = read_snapshots(path, ["2015-06"], on_read=reads.append)
+    assert sum(reads) == size
+    assert len(reads) >= 5  # the bar moves while pandas reads, not once at the end
+    assert len(result.frame) == 1500
+    months: list[int] = []
+    assert len(list_months(path, on_read=months.append)) == 6
+    assert sum(months) == size
+
+
+@pytest.mark.parametrize(("suffix", "steps"), [(".csv", 5), (".csv.gz", 1), (".zip", 1)])
+def test_progress_bar_reaches_the_file_size(tmp_path: Path, suffix: str, steps: int) -> None:
+    plain = generated_file(tmp_path)
+    path = tmp_path / f"copy{suffix}"
+    if suffix == ".csv.gz":
+        path.write_bytes(gzip.compress(plain.read_bytes()))
+    elif suffix == ".zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.write(plain, "train_ver2.csv")
+    else:
+        path.write_bytes(plain.read_bytes())
+    size = path.stat().st_size  # compressed bytes for a compressed file
+    positions: list[int] = []
+    with tqdm(total=size, file=io.StringIO()) as bar:
+
+        def advance(count: int) -> None:
+            bar.update(count)
+            positions.append(bar.n)
+
+        read_snapshots(path, on_read=advance)
+    assert positions[-1] >= size  # a zip file's directory is read twice
+    assert len([n for n in positions if n < size]) >= steps  # it moved before the end
+
+
+def test_progress_bar_on_stderr_ends_at_the_file_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = generated_file(tmp_path)
+    read_snapshots(path, progress=True)
+    err = capsys.readouterr().err
+    assert "train_ver2.csv: 100%" in err
+    assert " 0%" in err

@@ -9,21 +9,22 @@ distinct values). Bad profile values become NaN; only rows without a usable ``fe
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final, Literal, cast
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from tqdm import tqdm
-from tqdm.utils import CallbackIOWrapper
 
 from bankreco.catalog import (
     PRODUCT_CODES,
@@ -37,6 +38,9 @@ from bankreco.catalog import (
     canonical_segment,
     fold,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 REQUIRED_COLUMNS: Final = ("fecha_dato", "ncodpers")
 MODEL_PROFILE_COLUMNS: Final = PROFILE_FIELDS  # the profile fields the model uses, in order
@@ -57,9 +61,33 @@ _COMPRESSION: Final[dict[str, _Compression]] = {
 }
 _ISO_DATE: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T][\d:.]*)?")
 _SHEET_DATE: Final = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?: [\d:.]*(?: ?[AP]M)?)?")
-_MONTH: Final = re.compile(r"(\d{4})-(\d{1,2})")
+_YEAR_MONTH: Final = re.compile(r"(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2}(?:[ T][\d:.]*)?)?")
+_MONTH_YEAR: Final = re.compile(r"(\d{1,2})[-/.](\d{4})")
+_NAMED_MONTH: Final = re.compile(r"([^\W\d_]+)\.?[\s,-]*(\d{4})")
+_MONTH_NAMES: Final = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("january", "jan", "enero", "ene"),
+            ("february", "feb", "febrero"),
+            ("march", "mar", "marzo"),
+            ("april", "apr", "abril", "abr"),
+            ("may", "mayo"),
+            ("june", "jun", "junio"),
+            ("july", "jul", "julio"),
+            ("august", "aug", "agosto", "ago"),
+            ("september", "sep", "sept", "septiembre", "setiembre"),
+            ("october", "oct", "octubre"),
+            ("november", "nov", "noviembre"),
+            ("december", "dec", "diciembre", "dic"),
+        ),
+        start=1,
+    )
+    for name in names
+}
 _COUNTRY: Final = re.compile(r"[A-Z]{2}")
 _MAX_EXACT_ID: Final = 2.0**53
+_READ_BUFFER: Final = 64 * 1024  # bytes read from the file at a time when pandas asks for less
 
 
 @dataclass
@@ -69,6 +97,7 @@ class ReadResult:
     frame: pd.DataFrame
     dropped: dict[str, int]
     rows_read: int
+    missing: tuple[str, ...] = ()  # profile and product columns absent from the file
 
 
 def read_snapshots(
@@ -77,25 +106,31 @@ def read_snapshots(
     *,
     chunksize: int = 500_000,
     progress: bool = False,
+    on_read: Callable[[int], None] | None = None,
 ) -> ReadResult:
     """Read a Santander-format CSV (plain or .gz/.bz2/.zip/.xz/.zst), keeping only ``months``.
 
-    ``months`` are ISO dates (``2016-05-28``) or months (``2016-05``), matched by year and month
-    against ``fecha_dato`` in either ISO or spreadsheet (``5/28/2016``) form; None keeps all.
-    The frame has ``fecha_dato`` (category of ISO dates), ``ncodpers`` (int64), the nine model
-    profile fields (category, float32, or float64 for renta; NaN when missing or invalid; a
-    profile column absent from the file is all NaN, with a warning) and the product flags
-    present in the file (float32 0/1). ``rows_read`` counts every data row of the file,
+    ``months`` are months in any form `month_key` reads (``2016-05``, ``2016-05-28``, ``May
+    2016``), matched by year and month against ``fecha_dato`` in either ISO or spreadsheet
+    (``5/28/2016``) form; None keeps all. The frame has ``fecha_dato`` (category of ISO dates),
+    ``ncodpers`` (int64), the nine model profile fields (category, float32, or float64 for
+    renta; NaN when missing or invalid; a profile column absent from the file is all NaN, with
+    a warning) and the product flags present in the file (float32 0/1; a file with some but not
+    all of them warns about the others). ``rows_read`` counts every data row of the file,
     whatever its month.
 
-    Raises ValueError when the file is empty, is not a CSV, or lacks fecha_dato/ncodpers.
+    ``progress`` shows a bar of the bytes of the file read (compressed bytes for a compressed
+    file); ``on_read`` is called with the number of bytes of each read as it happens.
+
+    Raises FileNotFoundError when the file does not exist, ValueError when it is a directory,
+    is empty, is not a CSV, or lacks fecha_dato/ncodpers.
     """
     if chunksize < 1:
         raise ValueError(f"chunksize must be positive, got {chunksize}")
     month_keys = None if months is None else _month_keys(months)
     source = Path(path)
     compression = _COMPRESSION.get(source.suffix.lower())
-    rename = _columns_to_read(source, _read_header(source, compression))
+    rename, missing = _columns_to_read(source, _read_header(source, compression))
     plan = _Plan(
         source=source,
         compression=compression,
@@ -104,7 +139,7 @@ def read_snapshots(
         month_keys=month_keys,
     )
     dropped: Counter[str] = Counter()
-    frames, rows_read = _read_frames(plan, dropped, chunksize, progress)
+    frames, rows_read = _read_frames(plan, dropped, chunksize, _Progress(progress, on_read))
     if not frames:
         frames = [_clean_chunk(_blank(rename), None, plan.products, dropped)]
     frame = _concat(frames)
@@ -116,6 +151,7 @@ def read_snapshots(
         frame=frame,
         dropped={reason: count for reason, count in dropped.items() if count},
         rows_read=rows_read,
+        missing=missing,
     )
 
 
@@ -130,49 +166,135 @@ class _Plan:
     month_keys: frozenset[str] | None  # ``YYYY-MM`` of the months kept; None keeps all
 
 
-def _columns_to_read(source: Path, header: list[str]) -> dict[str, str]:
-    """The file's name of each column the reader keeps, mapped to its canonical name.
+@dataclass(frozen=True)
+class _Progress:
+    """How a read reports the bytes it has read: a bar, a callback, both or neither."""
+
+    bar: bool = False
+    on_read: Callable[[int], None] | None = None
+
+
+def _columns_to_read(source: Path, header: list[str]) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The file's name of each column the reader keeps, mapped to its canonical name, and the
+    profile and product columns the file lacks.
 
     Raises ValueError when fecha_dato or ncodpers is missing; warns about missing profile
-    columns, which are read as missing values.
+    columns, which are read as missing values, and about product columns missing from a file
+    that has others, which read as never held.
     """
-    by_name = {name.strip().lower(): name for name in header}
-    missing = [name for name in REQUIRED_COLUMNS if name not in by_name]
-    if missing:
-        raise ValueError(
-            f"{source}: header lacks required column(s) {', '.join(missing)}; "
-            f"found {', '.join(header[:10]) or 'none'}"
-        )
+    by_name = _require_columns(source, header)
     absent = [name for name in MODEL_PROFILE_COLUMNS if name not in by_name]
     if absent:
         warnings.warn(
-            f"{source}: no column(s) {', '.join(absent)}; they are read as missing",
+            f"{source} has no {_names(absent)} column: "
+            f"{'its values are' if len(absent) == 1 else 'their values are'} read as missing",
             stacklevel=3,  # the caller of read_snapshots
         )
+    products = [code for code in PRODUCT_CODES if code not in by_name]
+    if products and len(products) < len(PRODUCT_CODES):
+        warnings.warn(
+            f"{source} has no {_names(products)} column: read as never held "
+            "(never added, so never recommended)",
+            stacklevel=3,
+        )
     wanted = REQUIRED_COLUMNS + MODEL_PROFILE_COLUMNS + PRODUCT_CODES
-    return {by_name[name]: name for name in wanted if name in by_name}
+    rename = {by_name[name]: name for name in wanted if name in by_name}
+    return rename, (*absent, *(products if len(products) < len(PRODUCT_CODES) else ()))
+
+
+def _names(columns: Sequence[str]) -> str:
+    """``a``, ``a and b`` or ``a, b and c``."""
+    return columns[0] if len(columns) == 1 else f"{', '.join(columns[:-1])} and {columns[-1]}"
+
+
+def _require_columns(source: Path, header: list[str]) -> dict[str, str]:
+    """The header's columns by lower-case name; ValueError naming what lacks fecha_dato or
+    ncodpers (a file in another format, say) and how its first line starts."""
+    by_name = {name.strip().lower(): name for name in header}
+    missing = [name for name in REQUIRED_COLUMNS if name not in by_name]
+    if missing:
+        start = ",".join(header)
+        raise ValueError(
+            f"{source} is not in the train_ver2.csv format: its header lacks {', '.join(missing)}"
+            f"; its first line starts {start[:40]!r}{'...' if len(start) > 40 else ''}"
+        )
+    return by_name
+
+
+def products_in(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The product flags (``ind_*_ult1``) named in the header of a Santander-format file."""
+    source = Path(path)
+    header = _read_header(source, _COMPRESSION.get(source.suffix.lower()))
+    by_name = _require_columns(source, header)
+    return tuple(code for code in PRODUCT_CODES if code in by_name)
+
+
+class _CountingReader(io.RawIOBase):
+    """A binary file that reports the size of each read to a callback.
+
+    pandas reads a handle through its own buffer and text wrapper (``readinto``, ``read1``),
+    never through a wrapper's ``read`` alone; every read of a raw stream ends in ``readinto``.
+    """
+
+    def __init__(self, raw: io.FileIO, on_read: Callable[[int], None]) -> None:
+        super().__init__()
+        self._raw = raw
+        self._on_read = on_read
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()  # a zip file's directory is read before its member
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
+        count = self._raw.readinto(buffer)
+        if count:
+            self._on_read(count)
+        return count
+
+
+@contextmanager
+def _counted(source: Path, desc: str, progress: _Progress) -> Iterator[IO[bytes]]:
+    """``source`` opened for pandas, its reads shown on a bar of the file's bytes and passed
+    to ``progress.on_read``."""
+    size = source.stat().st_size
+    with (
+        source.open("rb", buffering=0) as raw,
+        tqdm(
+            total=size,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=desc,
+            disable=not progress.bar,
+        ) as bar,
+    ):
+
+        def advance(count: int) -> None:
+            bar.update(min(count, size - bar.n))  # a zip file's directory is read twice
+            if progress.on_read is not None:
+                progress.on_read(count)
+
+        with io.BufferedReader(_CountingReader(raw, advance), _READ_BUFFER) as handle:
+            yield handle
 
 
 def _read_frames(
-    plan: _Plan, dropped: Counter[str], chunksize: int, progress: bool
+    plan: _Plan, dropped: Counter[str], chunksize: int, progress: _Progress
 ) -> tuple[list[pd.DataFrame], int]:
     """The cleaned chunks that have rows (or the first chunk, if none has) and the number of
     data rows in the file; counts the rows dropped by reason in ``dropped``."""
     frames: list[pd.DataFrame] = []
     empty: pd.DataFrame | None = None
     rows_read = 0
-    with (
-        plan.source.open("rb") as raw,
-        tqdm(
-            total=plan.source.stat().st_size,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            desc=plan.source.name,
-            disable=not progress,
-        ) as bar,
-    ):
-        handle = cast(IO[bytes], CallbackIOWrapper(bar.update, raw, "read")) if progress else raw
+    with _counted(plan.source, plan.source.name, progress) as handle:
         try:
             chunks = pd.read_csv(
                 handle,
@@ -194,13 +316,18 @@ def _read_frames(
                         frames.append(part)
                     elif empty is None:
                         empty = part
-        except (pd.errors.ParserError, EOFError) as exc:
+        except (pd.errors.ParserError, EOFError, OSError, zipfile.BadZipFile) as exc:
             raise ValueError(
-                f"{plan.source}: cannot parse as CSV after {rows_read} rows: {exc}"
+                f"{plan.source}: cannot parse as CSV after {rows_read} rows: {_one_line(exc)}"
             ) from exc
     if not frames and empty is not None:
         frames = [empty]
     return frames, rows_read
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (pandas' parser errors end with a newline)."""
+    return " ".join(str(exc).split())
 
 
 def _blank(rename: dict[str, str]) -> pd.DataFrame:
@@ -208,8 +335,20 @@ def _blank(rename: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series([], dtype="str") for name in rename.values()})
 
 
+def _check_file(source: Path) -> None:
+    """FileNotFoundError or ValueError, each naming ``source``, unless it is a readable file."""
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such file")
+    if source.is_dir():
+        raise ValueError(f"{source} is a directory, not a CSV file")
+    if not os.access(source, os.R_OK):
+        raise ValueError(f"{source} cannot be read: permission denied")
+
+
 def _read_header(source: Path, compression: _Compression | None) -> list[str]:
-    """The column names of ``source``, or a ValueError for an empty or non-CSV file."""
+    """The column names of ``source``; FileNotFoundError or ValueError when it is missing, a
+    directory, empty or not a CSV file."""
+    _check_file(source)
     try:
         head = pd.read_csv(
             source,
@@ -222,27 +361,33 @@ def _read_header(source: Path, compression: _Compression | None) -> list[str]:
     except pd.errors.EmptyDataError as exc:
         raise ValueError(f"{source} is empty: expected a CSV with a header row") from exc
     except (pd.errors.ParserError, UnicodeError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-            raise
-        raise ValueError(f"{source} is not a readable CSV file: {exc}") from exc
+        raise ValueError(f"{source} is not a readable CSV file: {_one_line(exc)}") from exc
     return [str(name) for name in head.columns]
+
+
+def month_key(text: str) -> str:
+    """``YYYY-MM`` of a month as people write it: ``2016-05``, ``2016-05-28``, ``2016/05``,
+    ``05/2016``, ``5/28/2016``, ``May 2016``, ``mayo 2016``; ValueError for anything else."""
+    value = text.strip()
+    year, month = 0, 0
+    if match := _YEAR_MONTH.fullmatch(value):
+        year, month = int(match[1]), int(match[2])
+    elif match := _MONTH_YEAR.fullmatch(value):
+        year, month = int(match[2]), int(match[1])
+    elif match := _NAMED_MONTH.fullmatch(value):
+        year, month = int(match[2]), _MONTH_NAMES.get(match[1].lower(), 0)
+    elif date := _iso_date(value):
+        year, month = int(date[:4]), int(date[5:7])
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text!r} is not a month: write it as 2016-05, 2016-05-28 or 'May 2016'")
+    return f"{year:04d}-{month:02d}"
 
 
 def _month_keys(months: Sequence[str]) -> frozenset[str]:
     """``YYYY-MM`` keys of the requested months; ValueError for anything else."""
     if isinstance(months, str):
         months = [months]
-    keys = set()
-    for month in months:
-        iso = _iso_date(month)
-        match = _MONTH.fullmatch(month.strip())
-        if iso is not None:
-            keys.add(iso[:7])
-        elif match and 1 <= int(match[2]) <= 12:
-            keys.add(f"{int(match[1]):04d}-{int(match[2]):02d}")
-        else:
-            raise ValueError(f"month {month!r} is not an ISO date like 2016-05-28")
-    return frozenset(keys)
+    return frozenset(month_key(month) for month in months)
 
 
 def _clean_chunk(
@@ -407,25 +552,33 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def list_months(path: str | os.PathLike[str]) -> list[str]:
-    """The snapshot dates in a file (ISO, sorted), reading only its ``fecha_dato`` column."""
+def list_months(
+    path: str | os.PathLike[str],
+    *,
+    progress: bool = False,
+    on_read: Callable[[int], None] | None = None,
+) -> list[str]:
+    """The snapshot dates in a file (ISO, sorted), reading only its ``fecha_dato`` column;
+    ``progress`` and ``on_read`` report the bytes read as `read_snapshots` does."""
     source = Path(path)
     compression = _COMPRESSION.get(source.suffix.lower())
-    by_name = {name.strip().lower(): name for name in _read_header(source, compression)}
-    if "fecha_dato" not in by_name:
-        raise ValueError(f"{source}: header lacks required column fecha_dato")
+    by_name = _require_columns(source, _read_header(source, compression))
     seen: set[str] = set()
-    chunks = pd.read_csv(
-        source,
-        usecols=[by_name["fecha_dato"]],
-        dtype=str,
-        keep_default_na=False,
-        compression=compression,
-        encoding="utf-8-sig",
-        encoding_errors="replace",
-        chunksize=2_000_000,
-    )
-    with chunks:
-        for chunk in chunks:
-            seen.update(chunk.iloc[:, 0].unique())
+    with _counted(source, f"{source.name} (months)", _Progress(progress, on_read)) as handle:
+        try:
+            chunks = pd.read_csv(
+                handle,
+                usecols=[by_name["fecha_dato"]],
+                dtype=str,
+                keep_default_na=False,
+                compression=compression,
+                encoding="utf-8-sig",
+                encoding_errors="replace",
+                chunksize=2_000_000,
+            )
+            with chunks:
+                for chunk in chunks:
+                    seen.update(chunk.iloc[:, 0].unique())
+        except (pd.errors.ParserError, EOFError, OSError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"{source}: cannot parse as CSV: {_one_line(exc)}") from exc
     return sorted({date for value in seen if (date := _iso_date(str(value)))})

@@ -61,12 +61,13 @@ def month_pair(frame: pd.DataFrame, month: str) -> MonthPair:
     if len(ids) == 0:
         raise ValueError(f"no customers in both {previous_month(month)} and {month}")
     now, before = now.loc[ids], before.loc[ids]
-    products = [c for c in PRODUCT_CODES if c in frame.columns]
-    if len(products) != len(PRODUCT_CODES):
+    if not any(code in frame.columns for code in PRODUCT_CODES):
         raise ValueError("the file has no product columns: it cannot be used for training")
 
     def flags(part: pd.DataFrame) -> npt.NDArray[np.float32]:
-        return part[products].to_numpy(dtype=np.float32, na_value=np.nan)
+        # A product the file lacks (a bank that does not sell it) is never held.
+        held = part.reindex(columns=list(PRODUCT_CODES), fill_value=0.0)
+        return held.to_numpy(dtype=np.float32, na_value=np.nan)
 
     profile = {name: now[name].to_numpy(dtype=object) for name in features.RAW_FIELDS}
     for name in features.NUMERIC:
@@ -88,7 +89,11 @@ class Examples:
         labels, counts = np.unique(self.y, return_counts=True)
         keep = labels[(counts >= min_count) & (counts >= min_share * len(self.y))]
         if len(keep) < 2:
-            raise ValueError(f"fewer than two products are added often enough: {list(keep)}")
+            raise ValueError(
+                f"fewer than two products are added often enough to learn ({min_count} times and "
+                f"{min_share:.1%} of the {len(self.y):,} additions in the training months): "
+                "train on more customers or more months"
+            )
         rows = np.isin(self.y, keep)
         left_out = sorted(set(labels) - set(keep))
         return Examples(self.X[rows], self.y[rows], {**self.summary, "products_left_out": left_out})

@@ -9,33 +9,63 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
-from bankreco.data.reader import list_months, read_snapshots
+from bankreco.data.reader import read_snapshots
 from bankreco.domain.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
 from bankreco.metrics import K, map_at_k, perfect_map
 from bankreco.training.dataset import MonthPair, month_pair, previous_month
-from bankreco.training.train import BASELINE_FILE, holdout_scores
+from bankreco.training.train import BASELINE_FILE, file_months, holdout_scores
 
 REPORT_DIR = "report"
 
 
 @dataclass
 class Evaluation:
+    """The scores of one evaluation month, with what the report draws."""
+
     month: str
-    customers: int
+    customers: int  # present in the month and the month before it
     map_at_7: dict[str, float]
     per_product: list[dict[str, Any]] = field(default_factory=list)
     calibration: list[dict[str, float]] = field(default_factory=list)
+    adders: int = 0  # customers who added at least one product
 
     def as_json(self) -> dict[str, Any]:
         return {"month": self.month, "customers": self.customers, "map_at_7": self.map_at_7}
 
 
+def check_model_dir(model_dir: Path) -> None:
+    """FileNotFoundError or ValueError naming `model_dir` unless it holds a manifest and a
+    model, as `bankreco train` writes them."""
+    if not model_dir.exists():
+        raise FileNotFoundError(f"{model_dir}: no such model directory")
+    if not model_dir.is_dir():
+        raise ValueError(f"{model_dir} is a file, not a model directory written by bankreco train")
+    for name in (MANIFEST_FILE, MODEL_FILE):
+        if not (model_dir / name).is_file():
+            raise ValueError(
+                f"{model_dir} has no {name}: it is not a model directory written by bankreco train"
+            )
+
+
+def read_manifest(model_dir: Path) -> Manifest:
+    """The manifest in `model_dir`; ValueError naming it when it is not one."""
+    check_model_dir(model_dir)
+    path = model_dir / MANIFEST_FILE
+    try:
+        return Manifest.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the document"
+        raise ValueError(f"{path} is not a model manifest: {where}: {first['msg']}") from exc
+
+
 def load_verified(model_dir: Path) -> tuple[Manifest, Any]:
     """The model in `model_dir`, checked against its manifest before unpickling."""
-    manifest = Manifest.model_validate_json((model_dir / MANIFEST_FILE).read_text())
+    manifest = read_manifest(model_dir)
     blob = (model_dir / MODEL_FILE).read_bytes()
     manifest.verify(blob)
     return manifest, pickle.loads(blob)
@@ -68,8 +98,11 @@ def evaluate(data: str | Path, model_dir: str | Path, progress: bool = False) ->
     nothing of the customer's products; the model and the oracle exclude products held.
     """
     directory = Path(model_dir)
+    # The model directory and the file are checked before the model loads, and scikit-learn
+    # with it, which takes seconds.
+    read_manifest(directory)
+    month = file_months(data, progress)[-1]
     manifest, model = load_verified(directory)
-    month = list_months(data)[-1]
     read = read_snapshots(data, [previous_month(month), month], progress=progress)
     pair = month_pair(read.frame, month)
     added = pair.added
@@ -89,6 +122,7 @@ def evaluate(data: str | Path, model_dir: str | Path, progress: bool = False) ->
         map_at_7=results,
         per_product=_per_product(added, ranked["model"]),
         calibration=_calibration(added, ranked["model"]),
+        adders=int(added.any(axis=1).sum()),
     )
 
 
@@ -106,6 +140,7 @@ def _per_product(added: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
                 "name": PRODUCTS[code],
                 "added": actual,
                 "recommended": recommended,
+                "hits": hits,
                 "precision_at_7": hits / recommended if recommended else 0.0,
                 "recall_at_7": hits / actual if actual else 0.0,
             }
@@ -113,23 +148,37 @@ def _per_product(added: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
     return rows
 
 
-def _calibration(added: np.ndarray, scores: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
-    """Mean score against the observed add rate among adders, by score decile."""
+def _calibration(
+    added: np.ndarray, scores: np.ndarray, per_decade: int = 2, min_pairs: int = 20
+) -> list[dict[str, float]]:
+    """Mean score against the observed add rate, in bins of equal width on a log scale
+    (`per_decade` a power of ten, from 1e-4; lower scores join the first bin).
+
+    The model learns which product a customer adds among the customers who add one, so the
+    pairs are those (customer, product) of the customers who added something; products held
+    (scored below 0) and products never learned (scored 0) are left out, and bins with fewer
+    than `min_pairs` pairs are dropped.
+    """
     adders = added.any(axis=1)
     flat_scores = scores[adders].ravel()
     flat_added = added[adders].ravel()
-    keep = flat_scores >= 0
+    keep = flat_scores > 0
     flat_scores, flat_added = flat_scores[keep], flat_added[keep]
-    if len(flat_scores) == 0:
-        return []
-    edges = np.unique(np.quantile(flat_scores, np.linspace(0, 1, bins + 1)))
+    edges = 10.0 ** np.linspace(-4, 0, 4 * per_decade + 1)
     which = np.clip(np.searchsorted(edges, flat_scores, side="right") - 1, 0, len(edges) - 2)
-    return [
-        {
-            "mean_score": float(flat_scores[which == b].mean()),
-            "observed_rate": float(flat_added[which == b].mean()),
-            "count": float((which == b).sum()),
-        }
-        for b in range(len(edges) - 1)
-        if (which == b).any()
-    ]
+    rows = []
+    for b in range(len(edges) - 1):
+        inside = which == b
+        if inside.sum() < min_pairs:
+            continue
+        rows.append(
+            {
+                "low": float(edges[b]),
+                "high": float(edges[b + 1]),
+                "mean_score": float(flat_scores[inside].mean()),
+                "observed_rate": float(flat_added[inside].mean()),
+                "count": float(inside.sum()),
+                "positives": float(flat_added[inside].sum()),
+            }
+        )
+    return rows

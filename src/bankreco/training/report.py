@@ -1,14 +1,24 @@
-"""The evaluation report: Markdown and PNG plots written beside the model."""
+"""The evaluation report: Markdown and PNG plots written beside the model.
+
+Each plot's title states what it shows, its axes say what they measure and in which unit, its
+legend sits outside the data, and a caption under it says how to read it.
+"""
 
 from __future__ import annotations
 
+import math
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from bankreco.training.dataset import previous_month
 from bankreco.training.evaluate import REPORT_DIR, Evaluation
 
 NAMES = {
@@ -18,18 +28,33 @@ NAMES = {
     "oracle": "oracle (true probabilities)",
     "perfect": "perfect",
 }
+MODEL_COLOUR = "#1f5fa8"
+BASELINE_COLOUR = "#9aa3ad"
+REFERENCE_COLOUR = "#d5dae0"
+CHANCE_COLOUR = "#d4542b"
+CHANCE = "chance: customers who added it"
+DPI = 100
 
 
 def write_report(evaluation: Evaluation, model_dir: str | Path) -> Path:
     """Write report.md and its plots into `<model_dir>/report/`; return the Markdown path."""
     out = Path(model_dir) / REPORT_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    _map_plot(evaluation, out / "map_at_7.png")
-    _product_plot(evaluation, out / "per_product.png")
-    _calibration_plot(evaluation, out / "calibration.png")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        _map_plot(evaluation, out / "map_at_7.png")
+        _product_plot(evaluation, out / "per_product.png")
+        _calibration_plot(evaluation, out / "calibration.png")
+        path = out / "report.md"
+        path.write_text("\n".join(_markdown(evaluation)))
+    except OSError as exc:
+        raise ValueError(f"cannot write the report to {out}: {exc.strerror or exc}") from exc
+    return path
+
+
+def _markdown(evaluation: Evaluation) -> list[str]:
     scores = evaluation.map_at_7
-    lines = [
-        f"# Evaluation on {evaluation.month} ({evaluation.customers:,} customers)",
+    return [
+        f"# Evaluation on {evaluation.month[:7]} ({evaluation.customers:,} customers)",
         "",
         "| ranking | MAP@7 | vs most popular |",
         "|---|---:|---:|",
@@ -39,7 +64,7 @@ def write_report(evaluation: Evaluation, model_dir: str | Path) -> Path:
             if scores.get("popularity")
         ),
         "",
-        "![MAP@7](map_at_7.png)",
+        "![MAP@7 of the model and the baselines](map_at_7.png)",
         "",
         "| product | added | recommended | precision@7 | recall@7 |",
         "|---|---:|---:|---:|---:|",
@@ -50,49 +75,182 @@ def write_report(evaluation: Evaluation, model_dir: str | Path) -> Path:
             if r["added"] or r["recommended"]
         ),
         "",
-        "![per product](per_product.png)",
+        "![recall and precision at 7 per product](per_product.png)",
         "",
-        "![calibration](calibration.png)",
+        "![calibration of the model's scores](calibration.png)",
         "",
     ]
-    path = out / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+
+
+def _caption(fig: Figure, text: str) -> None:
+    """A caption under the axes, wrapped to the figure's width."""
+    fig.text(0.01, 0.01, text, fontsize=8.5, va="bottom", wrap=True)
+
+
+def _save(fig: Figure, path: Path, bottom: float) -> None:
+    """Lay out above a caption taking `bottom` of the height; write a small PNG."""
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    plt.close(fig)
+
+
+def _map_title(scores: dict[str, float]) -> str:
+    model = scores.get("model", 0.0)
+    found = []
+    if scores.get("popularity"):
+        found.append(f"{model / scores['popularity']:.2f}x the most-popular list")
+    if scores.get("oracle"):
+        found.append(f"{model / scores['oracle']:.0%} of the oracle")
+    return f"The model scores {' and '.join(found)}" if found else f"MAP@7 of the model: {model}"
 
 
 def _map_plot(evaluation: Evaluation, path: Path) -> None:
     items = list(evaluation.map_at_7.items())
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ax.barh([NAMES.get(k, k) for k, _ in items], [v for _, v in items], color="#3b75af")
-    for i, (_, v) in enumerate(items):
-        ax.text(v, i, f" {v:.4f}", va="center")
-    ax.set_xlabel(f"MAP@7 on {evaluation.month}")
+    popular = evaluation.map_at_7.get("popularity")
+    colours = {"model": MODEL_COLOUR, "oracle": REFERENCE_COLOUR, "perfect": REFERENCE_COLOUR}
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    bars = ax.barh(
+        [NAMES.get(k, k) for k, _ in items],
+        [v for _, v in items],
+        color=[colours.get(k, BASELINE_COLOUR) for k, _ in items],
+    )
+    for bar, (_, v) in zip(bars, items, strict=True):
+        label = f" {v:.4f}" + (f"  ({v / popular:.2f}x)" if popular else "")
+        ax.text(v, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=9)
+    ax.set_xlim(0, max([v for _, v in items] + [1e-3]) * 1.35)  # room for the labels
     ax.invert_yaxis()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    ax.set_xlabel(f"MAP@7 on {evaluation.month[:7]} (0 to 1, higher is better)")
+    ax.set_title(_map_title(evaluation.map_at_7), loc="left", fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    share = evaluation.adders / evaluation.customers if evaluation.customers else 0.0
+    _caption(
+        fig,
+        "Blue: the model; grey: baselines that know nothing of the customer's products; light: "
+        "references (the oracle ranks by the generator's true probabilities, perfect puts each "
+        f"customer's additions first). {evaluation.customers:,} customers present in "
+        f"{previous_month(evaluation.month)[:7]} and {evaluation.month[:7]}, of whom "
+        f"{evaluation.adders:,} ({share:.1%}) added a product. A customer who adds nothing counts "
+        "as 0, so no ranking scores more than that share (perfect). In brackets: times the "
+        "most-popular list.",
+    )
+    _save(fig, path, bottom=0.16)
+
+
+def _product_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """The products added in the month, most added first."""
+    rows = [r for r in evaluation.per_product if r["added"]]
+    return sorted(rows, key=lambda r: -r["added"])
+
+
+def _product_title(rows: list[dict[str, Any]], customers: int) -> str:
+    added = sum(r["added"] for r in rows)
+    if not added:
+        return "No customer added a product this month"
+    hits = sum(r.get("hits", round(r["recall_at_7"] * r["added"])) for r in rows)
+    shown = [r for r in rows if r["recommended"]]
+    better = sum(r["precision_at_7"] > r["added"] / max(customers, 1) for r in shown)
+    return (
+        f"{hits / added:.0%} of the {added:,} additions were in the customer's top 7; "
+        f"precision beats chance for {better} of the {len(shown)} products recommended"
+    )
 
 
 def _product_plot(evaluation: Evaluation, path: Path) -> None:
-    rows = [r for r in evaluation.per_product if r["added"]]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    x = range(len(rows))
-    ax.bar([i - 0.2 for i in x], [r["precision_at_7"] for r in rows], 0.4, label="precision@7")
-    ax.bar([i + 0.2 for i in x], [r["recall_at_7"] for r in rows], 0.4, label="recall@7")
-    ax.set_xticks(list(x), [r["product"].split("_")[1] for r in rows], rotation=60)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    rows = _product_rows(evaluation)
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(9.5, 1.6 + 0.27 * len(rows)), sharey=True, width_ratios=(1, 1.2)
+    )
+    y = range(len(rows))
+    names = [f"{r['name']} ({r['added']:,})" for r in rows]
+    recall = [100 * r["recall_at_7"] for r in rows]
+    left.barh(y, recall, color=MODEL_COLOUR)
+    left.set_yticks(list(y), names, fontsize=8.5)
+    left.invert_yaxis()
+    left.set_xlim(0, 100)
+    left.xaxis.set_major_formatter(PercentFormatter())
+    left.set_xlabel("recall@7: adders who had it in their top 7")
+    precision = [100 * r["precision_at_7"] for r in rows]
+    chance = [100 * r["added"] / max(evaluation.customers, 1) for r in rows]
+    right.barh(
+        y, precision, color=MODEL_COLOUR, label="precision@7: customers shown it who added it"
+    )
+    right.scatter(chance, y, color=CHANCE_COLOUR, marker="|", s=120, zorder=3, label=CHANCE)
+    right.xaxis.set_major_formatter(PercentFormatter(decimals=1))
+    right.set_xlabel("precision@7 (its own scale)")
+    for i, r in enumerate(rows):
+        if not r["recommended"]:
+            right.text(0, i, " never recommended (not learned)", va="center", fontsize=8)
+    for ax in (left, right):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="x", color="#e6e6e6", zorder=0)
+        ax.set_axisbelow(True)
+    fig.suptitle(_product_title(rows, evaluation.customers), x=0.01, ha="left", fontsize=11)
+    fig.legend(loc="lower right", bbox_to_anchor=(1, 0.055), ncols=2, fontsize=8.5, frameon=False)
+    _caption(
+        fig,
+        f"Products added in {evaluation.month[:7]}, most added first (in brackets: customers "
+        "who added it). Each customer is shown 7 products, so precision is low when few "
+        "customers add anything: compare each bar with its chance mark.",
+    )
+    _save(fig, path, bottom=0.12)
+
+
+def _wilson(positives: float, count: float) -> tuple[float, float]:
+    """The 95% Wilson interval of a rate."""
+    if count <= 0:
+        return 0.0, 0.0
+    rate, z = positives / count, 1.96
+    centre = (rate + z * z / (2 * count)) / (1 + z * z / count)
+    half = z * math.sqrt(rate * (1 - rate) / count + z * z / (4 * count * count))
+    return centre - half / (1 + z * z / count), centre + half / (1 + z * z / count)
+
+
+def _calibration_title(points: list[dict[str, float]]) -> str:
+    if not points:
+        return "No customer added a product the model scores: nothing to calibrate"
+    rates = [p["observed_rate"] for p in points]
+    rises = all(low <= high for low, high in pairwise(rates))
+    top = points[-1]
+    return (
+        f"The observed add rate {'rises' if rises else 'does not always rise'} with the score, "
+        f"to {top['observed_rate']:.0%} at scores over {top['low']:.0%}"
+    )
 
 
 def _calibration_plot(evaluation: Evaluation, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
     points = evaluation.calibration
-    ax.plot([0, 1], [0, 1], ls="--", color="grey")
-    ax.plot([p["mean_score"] for p in points], [p["observed_rate"] for p in points], marker="o")
-    ax.set_xlabel("mean predicted score (adders)")
-    ax.set_ylabel("observed add rate")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6.4, 6.8))
+    floor = 1e-4
+    ax.plot([floor, 1], [floor, 1], ls="--", color="grey")
+    ax.text(0.05, 0.012, "score = observed rate", rotation=45, color="grey", ha="center")
+    for p in points:
+        low, high = _wilson(p["positives"], p["count"])
+        rate = max(p["observed_rate"], floor)
+        marker = "o" if p["positives"] else "v"  # v: none added, drawn at the floor
+        span = [[rate - max(low, floor)], [high - rate]]
+        ax.errorbar(p["mean_score"], rate, yerr=span, fmt=marker, color=MODEL_COLOUR, capsize=3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(floor / 2, 1.5)
+    ax.set_ylim(floor / 2, 1.5)
+    ax.set_aspect("equal")
+    percent = FuncFormatter(lambda value, _: f"{100 * value:g}%")
+    ax.xaxis.set_major_formatter(percent)
+    ax.yaxis.set_major_formatter(percent)
+    ax.set_xlabel("model score: probability of the product, given the customer adds one")
+    ax.set_ylabel("observed: share of the pairs where the customer added it")
+    fig.suptitle(_calibration_title(points), x=0.01, ha="left", fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
+    scored = sum(p["mean_score"] * p["count"] for p in points)
+    added = sum(p["positives"] for p in points)
+    _caption(
+        fig,
+        f"The {evaluation.adders:,} customers who added a product in {evaluation.month[:7]}: each "
+        "(customer, product) pair not held is binned by its score, half a power of ten a bin; a "
+        "point is a bin's mean score and observed rate, with its 95% interval (a triangle: none "
+        "added, drawn at the axis' floor). Above the dashed "
+        "line, products were added more often than scored: adders added "
+        f"{added / max(scored, 1e-12):.2f} products for every one the scores predict, as some "
+        "add more than one.",
+    )
+    _save(fig, path, bottom=0.14)

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
-from bankreco.data.reader import list_months, read_snapshots
+from bankreco.data.reader import list_months, month_key, products_in, read_snapshots
 from bankreco.domain.forest import compile_forest
 from bankreco.domain.manifest import (
     COMPACT_FILE,
@@ -26,16 +26,23 @@ from bankreco.domain.manifest import (
 from bankreco.domain.model import product_columns
 from bankreco.metrics import map_at_k, perfect_map
 from bankreco.training.dataset import MonthPair, addition_examples, month_pair, previous_month
+from bankreco.training.paths import check_writable_dir
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 BASELINE_FILE = "demographics_only.pkl"
 MASK_FRACTION = 0.2
+MIN_LEAF = 20  # examples in a leaf at least (scikit-learn's default)
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """What to learn from and how."""
 
-    months: tuple[str, ...] | None = None  # None: June 2015 and the 4 months before the last
+    # Months to learn the additions of, in any form `month_key` reads (2016-05, 2016-05-28).
+    # None: June 2015 and the 4 months before the last.
+    months: tuple[str, ...] | None = None
     all_months: bool = False
     max_iter: int = 40  # with early stopping; fewer trees answer faster
     learning_rate: float = 0.25
@@ -51,7 +58,7 @@ def default_months(available: list[str], all_months: bool) -> list[str]:
     month unless `all_months`, and only months whose previous month is in the file."""
     usable = [m for m in available if previous_month(m) in available]
     if not usable:
-        raise ValueError("the file needs at least two consecutive months")
+        raise ValueError("the file needs at least two consecutive months to learn additions")
     if all_months:
         return usable
     holdout = usable[-1]
@@ -65,11 +72,16 @@ def default_months(available: list[str], all_months: bool) -> list[str]:
 
 def fit(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> HistGradientBoostingClassifier:
     """One gradient-boosted multi-class model (OpenMP threads limited to `config.threads`)."""
+    # Imported here: scikit-learn takes seconds to import, and a command that fails on its
+    # arguments or its file says so before that.
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     model = HistGradientBoostingClassifier(
         max_iter=config.max_iter,
         learning_rate=config.learning_rate,
         max_leaf_nodes=config.max_leaf_nodes,
         max_depth=config.max_depth,
+        min_samples_leaf=MIN_LEAF,
         l2_regularization=1.0,
         early_stopping=len(y) > 10_000,
         validation_fraction=0.1,
@@ -77,7 +89,16 @@ def fit(X: np.ndarray, y: np.ndarray, config: TrainConfig) -> HistGradientBoosti
         random_state=config.seed,
     )
     with threadpool_limits(limits=config.threads, user_api="openmp"):
-        return model.fit(X, y)
+        return model.fit(fill_sparse_columns(X), y)
+
+
+def fill_sparse_columns(X: np.ndarray) -> np.ndarray:
+    """`X` with 0 in every column that has fewer than MIN_LEAF values (a profile column the
+    file lacks is all NaN). scikit-learn cannot bin a column without a value, and no split can
+    separate fewer than MIN_LEAF values from the rest, so a constant column trains the same
+    trees: the model never tests that feature, whatever a request sends."""
+    sparse = np.count_nonzero(~np.isnan(X), axis=0) < MIN_LEAF
+    return np.where(sparse, 0.0, X) if sparse.any() else X
 
 
 def holdout_scores(model: Any, pair: MonthPair, with_products: bool = True) -> np.ndarray:
@@ -106,15 +127,51 @@ class _Plan:
         return sorted(wanted | {previous_month(m) for m in wanted})
 
 
-def _plan(data: str | Path, config: TrainConfig) -> _Plan:
-    available = list_months(data)
-    months = list(config.months) if config.months else default_months(available, config.all_months)
+def file_months(data: str | Path, progress: bool = False) -> list[str]:
+    """The snapshot dates of `data` (ISO, sorted); ValueError for a file without data rows or
+    without product columns (a profile-only file such as test_ver2.csv)."""
+    if not products_in(data):
+        raise ValueError(
+            f"{data} has no product columns ({PRODUCT_CODES[0]} .. {PRODUCT_CODES[-1]}): "
+            "a file without holdings, such as test_ver2.csv, cannot train or evaluate a model"
+        )
+    available = list_months(data, progress=progress)
+    if not available:
+        raise ValueError(f"{data} has no data rows after its header")
+    return available
+
+
+def requested_months(data: str | Path, months: Sequence[str], available: list[str]) -> list[str]:
+    """The file's snapshot date of each month in `months` (any form `month_key` reads);
+    ValueError naming a month the file lacks, or whose previous month it lacks."""
+    dates = {date[:7]: date for date in available}
+    span = f"{available[0][:7]} .. {available[-1][:7]}"
+    chosen = []
+    for text in months:
+        date = dates.get(month_key(text))
+        if date is None:
+            raise ValueError(f"month {text} is not in {data}, which has {span}")
+        if previous_month(date) not in available:
+            raise ValueError(
+                f"month {text} cannot be learned: {data} lacks the month before it "
+                f"({previous_month(date)[:7]}), so its additions are unknown"
+            )
+        chosen.append(date)
+    return sorted(set(chosen))
+
+
+def _plan(data: str | Path, config: TrainConfig, progress: bool) -> _Plan:
+    available = file_months(data, progress)
+    if config.months:
+        months = requested_months(data, config.months, available)
+    else:
+        months = default_months(available, config.all_months)
     holdout = None if config.all_months else available[-1]
-    missing = [m for m in months if m not in available or previous_month(m) not in available]
-    if missing:
-        raise ValueError(f"months not in the file with their previous month: {missing}")
     if holdout in months:
-        raise ValueError(f"{holdout} is the evaluation month; train on it only with --all-months")
+        raise ValueError(
+            f"{holdout[:7]} is the evaluation month (the file's last); "
+            "train on it only with --all-months"
+        )
     if holdout and previous_month(holdout) not in available:
         holdout = None
     return _Plan(available, months, holdout)
@@ -123,8 +180,11 @@ def _plan(data: str | Path, config: TrainConfig) -> _Plan:
 def train(
     data: str | Path, out: str | Path, config: TrainConfig, progress: bool = True
 ) -> Manifest:
-    """Train on `data` (train_ver2.csv format) and write model.pkl + manifest.json into `out`."""
-    plan = _plan(data, config)
+    """Train on `data` (train_ver2.csv format) and write model.pkl + manifest.json into `out`.
+
+    A run that cannot write into `out` fails before reading the file."""
+    check_writable_dir(Path(out), "the model")
+    plan = _plan(data, config, progress)
     read = read_snapshots(data, plan.needed, progress=progress)
     steps = tqdm(total=4, desc="train", disable=not progress)
     pairs = (month_pair(read.frame, m) for m in plan.months)
@@ -150,6 +210,7 @@ def train(
         "data_file": Path(data).name,
         "rows_read": read.rows_read,
         "rows_dropped": read.dropped,
+        "columns_missing": list(read.missing),
         "file_months": [plan.available[0], plan.available[-1]],
         "iterations": int(model.n_iter_),
         "params": {k: v for k, v in vars(config).items() if k != "months"},
@@ -177,6 +238,9 @@ def _holdout_metrics(
 
 
 def _write(out_dir: Path, files: dict[str, bytes]) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        (out_dir / name).write_bytes(content)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, content in files.items():
+            (out_dir / name).write_bytes(content)
+    except OSError as exc:
+        raise ValueError(f"cannot write the model to {out_dir}: {exc.strerror or exc}") from exc
