@@ -159,26 +159,28 @@ def run(plan: Plan, model_dir: Path) -> dict[str, Any]:
     from bankreco.api.wsgi import Application
     from bankreco.domain import service
     from bankreco.domain.manifest import read_model_dir
-    from bankreco.domain.registry import Registry
+    from bankreco.domain.registry import Policy, Registry
     from bankreco.settings import Settings
+    from bankreco.signing.keys import KeyRing
 
     banks = [f"bank-{i:02d}" for i in range(plan.banks)]
     with TemporaryDirectory() as root:
         store = WatchedStore(Path(root))  # the function's reads; the publisher has its own
         artifacts = read_model_dir(model_dir)
-        registry = Registry(LocalStore(root))
+        model_bytes = len(artifacts[1][artifacts[0].compact.file]) if artifacts[0].compact else 0
+        overrides = {
+            "model_store_uri": root,
+            "bank_id": banks[0],
+            "allowed_banks": banks,
+            "model_ttl_seconds": plan.ttl,
+            "model_cache_max_bytes": max(1, model_bytes * plan.cache_models),
+        }
+        settings = Settings.model_validate({**Settings.from_env().model_dump(), **overrides})
+        keys, policy = KeyRing.from_settings(settings), Policy.from_settings(settings)
+        registry = Registry(LocalStore(root), keys, policy)
         for bank in banks:
             registry.publish(bank, *artifacts)
-        model_bytes = len(artifacts[1][artifacts[0].compact.file]) if artifacts[0].compact else 0
-        service.configure(
-            Settings(
-                model_store_uri=root,
-                bank_id=banks[0],
-                allowed_banks=frozenset(banks),
-                model_ttl_seconds=plan.ttl,
-                model_cache_max_bytes=max(1, model_bytes * plan.cache_models),
-            )
-        )
+        service.configure(settings)
         service.get_recommender().cache.reconnect(store)
         return _drive(plan, banks, Application(), store, lambda b: registry.publish(b, *artifacts))
 

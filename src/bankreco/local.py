@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Final
 
-from bankreco.api.events import LocalContext
+from bankreco.api.events import LocalContext, rest_event
 
 EXAMPLES: Final = tuple(f"predict_example_{i}.json" for i in (1, 2, 3))
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -21,9 +22,12 @@ def powertools_defaults(*, quiet: bool) -> None:
     when its objects are made, so this runs before the handler is imported."""
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bankreco")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bankreco")
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray outside Lambda
     if quiet:
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        # Powertools warns on every invocation that adds no metric; disabled ones add none.
+        warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
 
 
 def handler() -> Handler:
@@ -40,9 +44,25 @@ def invoke(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_event(path: Path) -> dict[str, Any]:
-    """An API Gateway event from a JSON file."""
-    event: dict[str, Any] = json.loads(path.read_text())
-    return event
+    """An API Gateway event from a JSON file; a bare request body (a profile, or a batch with
+    `customers`) is wrapped in the event API Gateway would send for it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except (IsADirectoryError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a JSON file ({type(exc).__name__})") from None
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: neither an API Gateway event nor a request body (an object)")
+    if "httpMethod" in document and "requestContext" in document:
+        return document
+    route = "/recommendations/batch" if "customers" in document else "/recommendations"
+    headers = [("Content-Type", "application/json")]
+    return rest_event("POST", route, headers=headers, body=text.encode("utf-8"))
 
 
 def example_event(name: str) -> dict[str, Any]:

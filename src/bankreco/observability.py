@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, cast
 
@@ -38,9 +39,17 @@ def make_tracer() -> HandlerTracer:
     return cast(HandlerTracer, Tracer())
 
 
-logger = Logger()
+# Logs go to stderr: Lambda sends both streams to CloudWatch Logs, and local commands keep
+# stdout for their answers. Metrics stay on stdout (Powertools' EMF default).
+logger = Logger(stream=sys.stderr)
 tracer = make_tracer()
 metrics = Metrics()
+#: Whether the handler emits the ColdStart metric. Powertools emits it (a separate EMF blob on
+#: stdout) even with POWERTOOLS_METRICS_DISABLED, so the handler asks for it only when metrics
+#: are on: local commands keep stdout for their answers.
+COLD_START_METRIC = not resolve_truthy_env_var_choice(
+    env=os.getenv("POWERTOOLS_METRICS_DISABLED", "false")
+)
 
 
 def count(name: str) -> None:
