@@ -75,7 +75,10 @@ def clean_process(monkeypatch: pytest.MonkeyPatch, signing_keys: Path) -> Iterat
 
     metrics.clear_metrics()
     cold_start.is_cold_start = True
+    environ = dict(os.environ)  # what a test sets, even through the CLI's own defaults, ends
     yield
+    os.environ.clear()
+    os.environ.update(environ)
     service.reset()
 
 

@@ -94,15 +94,26 @@ def test_cli_versions_and_rollback(
     publish = ["publish", str(trained_bank.model_dir), "--bank", "beta", "--store", store]
     assert main(publish) == 0
     first = capsys.readouterr().out.strip()
-    assert main(publish) == 0
+    assert main(publish) == 0  # the same model again: nothing new
+    assert capsys.readouterr().out.strip() == first
+    assert main([*publish, "--force"]) == 0
     second = capsys.readouterr().out.strip()
+    assert second != first
+
+    def listed() -> list[tuple[str, bool]]:
+        assert main(["versions", "--bank", "beta", "--store", store, "--json"]) == 0
+        return [(v["version"], v["current"]) for v in json.loads(capsys.readouterr().out)]
+
+    assert listed() == [(first, False), (second, True)]
     assert main(["versions", "--bank", "beta", "--store", store]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"  {first}", f"* {second}"]
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].startswith(f"  {first}")
+    assert table[2].startswith(f"* {second}")
     assert main(["rollback", "--bank", "beta", "--to", first, "--store", store]) == 0
     capsys.readouterr()
-    assert main(["versions", "--bank", "beta", "--store", store]) == 0
-    assert capsys.readouterr().out.splitlines() == [f"* {first}", f"  {second}"]
+    assert listed() == [(first, True), (second, False)]
     assert main(["rollback", "--bank", "beta", "--to", "v1", "--store", store]) == 2
+    assert "has no version 'v1'" in capsys.readouterr().err
 
 
 def test_compact_form_ranks_like_the_trained_estimator(trained_bank: TrainedBank) -> None:
