@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import cost, rows, size, training
+from bench import cost, rows, scoring, size, training
 from bench.proc import ROOT
 from bench.report import Line, RowResult, machine, render
 from bench.session import Session
@@ -24,9 +24,11 @@ ROWS: dict[str, Callable[[Session], RowResult]] = {
     "rss": rows.rss,
     "size": size.size,
     "train": training.train,
+    "score": scoring.score,
 }
 ORDER = (*ROWS, "cost")
-SERVED = frozenset({"warm", "batch", "cold", "rss"})  # rows that serve the prepared model
+# rows that use the prepared model (score reads its model directory)
+SERVED = frozenset({"warm", "batch", "cold", "rss", "score"})
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
