@@ -44,7 +44,7 @@ class Scale:
 
 
 FULL: Final = Scale(False, 60_000, None, 100, 3000, 31, 5, (1_000_000, 2_000_000, 4_000_000), None)
-QUICK: Final = Scale(True, 5_000, 10, 20, 200, 2, 1, (50_000, 100_000), 5)
+QUICK: Final = Scale(True, 2_000, 5, 5, 100, 2, 1, (15_000, 30_000), 3)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bankreco.errors import BankrecoError
 from bankreco.settings import DEFAULT_STORE, Settings
+from bankreco.training.options import positive_int
 
 if TYPE_CHECKING:
     from bankreco.domain.manifest import Manifest
@@ -429,7 +430,7 @@ def _add_serving_commands(sub: Any) -> None:
     )
     p.add_argument("events", nargs="+", help="event or request-body JSON files")
     p.add_argument("--handler", help="a function file to import instead of bankreco's handler")
-    p.add_argument("--store", help="MODEL_STORE_URI for this run")
+    p.add_argument("--store", help="MODEL_STORE_URI for this run: s3://bucket/prefix or a dir")
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("serve", help="the API on localhost (Swagger UI at /swagger), no Docker")
@@ -449,9 +450,15 @@ def _add_serving_commands(sub: Any) -> None:
     p.set_defaults(func=cmd_openapi)
 
     p = sub.add_parser("demo", help="generate, train, evaluate, publish locally, answer examples")
-    p.add_argument("--workdir", default=".local")
-    p.add_argument("--customers", type=int, default=40_000)
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--workdir",
+        default=".local",
+        help="where the data, the model and the local store go (default: %(default)s)",
+    )
+    p.add_argument(
+        "--customers", type=positive_int, default=40_000, help="customers to generate (%(default)s)"
+    )
+    p.add_argument("--seed", type=int, default=7, help="seed of the data and the fit (%(default)s)")
     p.set_defaults(func=cmd_demo)
 
 

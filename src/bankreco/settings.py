@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bankreco.ids import BANK_PATTERN
 from bankreco.store.base import S3ClientOptions
+
 
 def default_store() -> str:
     """Where models are kept when MODEL_STORE_URI names no store: the user's data directory

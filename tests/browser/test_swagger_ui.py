@@ -76,7 +76,9 @@ def test_swagger_ui_runs_the_documented_example(served: str, tmp_path: Path) -> 
         block.get_by_role("button", name="Execute").click()
         status = block.locator(".live-responses-table .response .response-col_status").first
         expect(status).to_have_text("200", timeout=15_000)
-        answer = json.loads(block.locator(".live-responses-table .response .microlight").first.inner_text())
+        answer = json.loads(
+            block.locator(".live-responses-table .response .microlight").first.inner_text()
+        )
         block.locator(".live-responses-table").scroll_into_view_if_needed()
         shot = tmp_path / "swagger.png"
         page.screenshot(path=str(shot), full_page=False)

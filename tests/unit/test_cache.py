@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -13,52 +12,26 @@ from bankreco.domain.forest import CompiledForest
 from bankreco.domain.manifest import Manifest
 from bankreco.domain.registry import Registry
 from bankreco.errors import IntegrityError, ModelNotPublished, ModelRejected, StoreError
-from bankreco.store import Blob
-from bankreco.store.local import LocalStore
+from tests.support.doubles import Clock, WatchedStore
 
 Artifact = tuple[Manifest, dict[str, bytes]]
 Artifacts = list[Artifact]
 
 
-class CountingStore(LocalStore):
-    """A local store that counts reads and can be switched off."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.reads: list[str] = []
-        self.down = False
-        self.delay = 0.0
-
-    def read(self, key: str) -> Blob:
-        if self.down:
-            raise StoreError("store is down")
-        time.sleep(self.delay)
-        self.reads.append(key)
-        return super().read(key)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def store(tmp_path: Path) -> CountingStore:
-    return CountingStore(tmp_path)
+def store(tmp_path: Path) -> WatchedStore:
+    return WatchedStore(tmp_path)
 
 
 def make_cache(
-    store: CountingStore, clock: Clock, ttl: float = 60, max_bytes: int = 10**9
+    store: WatchedStore, clock: Clock, ttl: float = 60, max_bytes: int = 10**9
 ) -> ModelCache:
     # Generous waits: these tests check what a load or refresh does, not how long it may take.
     return ModelCache(Registry(store), ttl, max_bytes, clock, Budget(10, 10))
 
 
 def test_loads_once_and_revalidates_only_after_the_ttl(
-    store: CountingStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     clock = Clock()
     cache = make_cache(store, clock)
@@ -75,7 +48,7 @@ def test_loads_once_and_revalidates_only_after_the_ttl(
 
 
 def test_new_version_swaps_and_a_bad_one_is_refused(
-    store: CountingStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     clock = Clock()
     cache = make_cache(store, clock, ttl=1)
@@ -93,7 +66,7 @@ def test_new_version_swaps_and_a_bad_one_is_refused(
 
 
 def test_store_down_keeps_the_cached_model_but_fails_cold(
-    store: CountingStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     clock = Clock()
     cache = make_cache(store, clock, ttl=0)
@@ -106,7 +79,7 @@ def test_store_down_keeps_the_cached_model_but_fails_cold(
 
 
 def test_missing_and_corrupted_models_raise_clear_errors(
-    store: CountingStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     cache = make_cache(store, Clock())
     with pytest.raises(ModelNotPublished):
@@ -120,7 +93,7 @@ def test_missing_and_corrupted_models_raise_clear_errors(
 
 
 def test_least_recently_used_bank_is_evicted_by_bytes(
-    store: CountingStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     registry = Registry(store)
     for bank in ("a", "b", "c"):
@@ -135,7 +108,7 @@ def test_least_recently_used_bank_is_evicted_by_bytes(
 
 
 def test_concurrent_first_requests_load_once(
-    store: CountingStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     Registry(store).publish("alpha", *model_artifacts[0])
     store.reads.clear()
@@ -150,7 +123,7 @@ def test_concurrent_first_requests_load_once(
 
 
 def test_compact_form_is_served_and_a_pickle_is_never_read(
-    store: CountingStore, model_artifacts: Artifacts, pickle_only_artifacts: Artifact
+    store: WatchedStore, model_artifacts: Artifacts, pickle_only_artifacts: Artifact
 ) -> None:
     registry = Registry(store)
     registry.publish("fast", *model_artifacts[0])

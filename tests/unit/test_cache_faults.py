@@ -13,43 +13,18 @@ from bankreco.domain.cache import Budget, ModelCache
 from bankreco.domain.manifest import Manifest
 from bankreco.domain.registry import Registry
 from bankreco.errors import IntegrityError, StoreError
-from bankreco.store import Blob
-from bankreco.store.local import LocalStore
+from tests.support.doubles import Clock, WatchedStore
 
 Artifacts = list[tuple[Manifest, dict[str, bytes]]]
 
 
-class GatedStore(LocalStore):
-    """A local store whose reads wait while the gate is closed, and are counted."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.gate = threading.Event()
-        self.gate.set()
-        self.reads: list[str] = []
-
-    def read(self, key: str) -> Blob:
-        self.reads.append(key)
-        if not self.gate.wait(timeout=30):
-            raise StoreError("gate never opened")
-        return super().read(key)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def store(tmp_path: Path) -> GatedStore:
-    return GatedStore(tmp_path)
+def store(tmp_path: Path) -> WatchedStore:
+    return WatchedStore(tmp_path)
 
 
 def test_a_cold_request_gets_a_store_error_within_the_budget_and_the_load_goes_on(
-    store: GatedStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     version = Registry(store).publish("alpha", *model_artifacts[0])
     cache = ModelCache(Registry(store), 60, 10**9, Clock(), Budget(load_timeout=0.2))
@@ -66,7 +41,7 @@ def test_a_cold_request_gets_a_store_error_within_the_budget_and_the_load_goes_o
 
 
 def test_a_slow_revalidation_is_answered_from_the_cache(
-    store: GatedStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     registry = Registry(store)
     first = registry.publish("alpha", *model_artifacts[0])
@@ -87,7 +62,7 @@ def test_a_slow_revalidation_is_answered_from_the_cache(
 
 
 def test_a_bad_version_is_remembered_and_not_fetched_again(
-    store: GatedStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     registry = Registry(store)
     good = registry.publish("alpha", *model_artifacts[0])
@@ -111,7 +86,7 @@ def test_a_bad_version_is_remembered_and_not_fetched_again(
     assert store.reads == ["alpha/current.json"]
 
 
-def test_a_store_error_is_not_remembered(store: GatedStore, model_artifacts: Artifacts) -> None:
+def test_a_store_error_is_not_remembered(store: WatchedStore, model_artifacts: Artifacts) -> None:
     version = Registry(store).publish("alpha", *model_artifacts[0])
     cache = ModelCache(Registry(store), 60, 10**9, Clock(), Budget(load_timeout=0.1))
     store.gate.clear()
@@ -123,7 +98,7 @@ def test_a_store_error_is_not_remembered(store: GatedStore, model_artifacts: Art
 
 
 def test_sixteen_threads_share_one_load_and_one_refresh(
-    store: GatedStore, model_artifacts: Artifacts
+    store: WatchedStore, model_artifacts: Artifacts
 ) -> None:
     registry = Registry(store)
     registry.publish("alpha", *model_artifacts[0])
@@ -157,7 +132,9 @@ def test_sixteen_threads_share_one_load_and_one_refresh(
     assert store.reads.count("alpha/current.json") == 1
 
 
-def test_preload_gives_up_within_its_timeout(store: GatedStore, model_artifacts: Artifacts) -> None:
+def test_preload_gives_up_within_its_timeout(
+    store: WatchedStore, model_artifacts: Artifacts
+) -> None:
     Registry(store).publish("alpha", *model_artifacts[0])
     cache = ModelCache(Registry(store), 60, 10**9, Clock(), Budget(10, 10))
     store.gate.clear()

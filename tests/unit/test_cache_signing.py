@@ -12,38 +12,17 @@ from bankreco.domain.manifest import Manifest
 from bankreco.domain.registry import Registry
 from bankreco.errors import ModelRejected
 from bankreco.observability import metrics
-from bankreco.store import Blob
-from bankreco.store.local import LocalStore
+from tests.support.doubles import Clock, WatchedStore
 from tests.support.tampering import CASES, Scene
 
 Artifact = tuple[Manifest, dict[str, bytes]]
-
-
-class ReadsStore(LocalStore):
-    """A local store that records the keys read."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.reads: list[str] = []
-
-    def read(self, key: str) -> Blob:
-        self.reads.append(key)
-        return super().read(key)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
 def scene(
     tmp_path: Path, model_artifacts: list[Artifact], pickle_only_artifacts: Artifact
 ) -> Scene:
-    registry = Registry(ReadsStore(tmp_path / "models"))
+    registry = Registry(WatchedStore(tmp_path / "models"))
     return Scene(registry, "alpha", *model_artifacts, pickle_only_artifacts, tmp_path)
 
 
@@ -57,7 +36,7 @@ def test_a_refused_version_leaves_the_last_good_model_serving(scene: Scene, case
     bad = tamper(scene)
     assert scene.registry.read_pointer("alpha").version == bad
     store = scene.store
-    assert isinstance(store, ReadsStore)
+    assert isinstance(store, WatchedStore)
     store.reads.clear()
     clock.now = 2
     assert cache.get("alpha").version == good
