@@ -47,6 +47,7 @@ def run_demo(workdir: Path, customers: int, seed: int) -> int:
     print("5/5 the three examples of the original service, through the Lambda handler:")
     for name in local.EXAMPLES:
         answer_example(name)
+    print(f"next: bankreco serve --store {store_dir} --bank {DEMO_BANK}  (Swagger UI at /swagger)")
     return 0
 
 
