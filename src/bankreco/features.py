@@ -101,6 +101,21 @@ def encode(
     return out
 
 
+_PRODUCT_COLUMN: Final = {code: i for i, code in enumerate(PRODUCT_CODES)}
+
+
+def holdings(products: Sequence[Sequence[str] | None]) -> FloatMatrix:
+    """Each customer's held product codes as a 0/1 row over the catalog, NaN where unknown
+    (None): the `owned` matrix `encode` and `mask_owned` read."""
+    owned = np.zeros((len(products), len(PRODUCT_CODES)), dtype=np.float64)
+    for row, codes in enumerate(products):
+        if codes is None:
+            owned[row] = np.nan
+        else:
+            owned[row, [_PRODUCT_COLUMN[code] for code in codes]] = 1.0
+    return owned
+
+
 def mask_owned(scores: FloatMatrix, owned: npt.NDArray[np.floating[Any]]) -> None:
     """Give the products each customer holds (1 in `owned`; NaN is unknown) OWNED_SCORE."""
     scores[np.nan_to_num(owned, nan=0.0) > 0] = OWNED_SCORE

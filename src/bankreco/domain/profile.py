@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from operator import itemgetter
-from typing import Final, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from bankreco import features
-from bankreco.catalog import PRODUCT_CODES
-
-_INDEX: Final = {code: i for i, code in enumerate(PRODUCT_CODES)}
 
 
 class Profile(Protocol):
@@ -61,12 +58,5 @@ def encode_profiles(
 
 def owned_matrix(profiles: Sequence[Profile]) -> np.ndarray | None:
     """Last month's holdings as 0/1, NaN rows where the client did not say; None if none did."""
-    if all(p.owned_products is None for p in profiles):
-        return None
-    owned = np.zeros((len(profiles), len(PRODUCT_CODES)), dtype=np.float64)
-    for row, profile in enumerate(profiles):
-        if profile.owned_products is None:
-            owned[row] = np.nan
-        else:
-            owned[row, [_INDEX[c] for c in profile.owned_products]] = 1.0
-    return owned
+    products = [p.owned_products for p in profiles]
+    return None if all(codes is None for codes in products) else features.holdings(products)

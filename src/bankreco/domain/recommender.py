@@ -8,11 +8,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from bankreco import features
 from bankreco.domain.cache import ModelCache
 from bankreco.domain.model import LoadedModel
 from bankreco.domain.profile import Profile, encode_profiles, owned_matrix
-from bankreco.errors import BankrecoError, IntegrityError, UnknownBank
+from bankreco.domain.ranking import top_products
+from bankreco.errors import BankrecoError, UnknownBank
 from bankreco.ids import check_bank
 from bankreco.settings import Settings
 
@@ -95,17 +95,11 @@ class Recommender:
         if not profiles:
             return Ranked(bank, model.version, [], [])
         owned = owned_matrix(profiles)
-        scores = model.probabilities(encode_profiles(profiles, owned))
-        if owned is not None:
-            features.mask_owned(scores, owned)
-        if not np.isfinite(scores).all():
-            raise IntegrityError(f"{bank}/{model.version}: the model gave non-finite scores")
         top_k = np.fromiter((p.top_k for p in profiles), dtype=np.intp, count=len(profiles))
-        top = np.argsort(-scores, axis=1, kind="stable")[:, : top_k.max()]
-        top_scores = np.round(np.take_along_axis(scores, top, axis=1), 6)
-        keep = np.minimum(top_k, (top_scores > features.OWNED_SCORE).sum(axis=1))
-        products, kept = top.tolist(), top_scores.tolist()
-        if (keep < top.shape[1]).any():
-            products = [row[:k] for row, k in zip(products, keep.tolist(), strict=True)]
-            kept = [row[:k] for row, k in zip(kept, keep.tolist(), strict=True)]
+        top = top_products(model, encode_profiles(profiles, owned), owned, top_k)
+        products, kept = top.products.tolist(), top.scores.tolist()
+        if (top.counts < top.products.shape[1]).any():
+            keep = top.counts.tolist()
+            products = [row[:k] for row, k in zip(products, keep, strict=True)]
+            kept = [row[:k] for row, k in zip(kept, keep, strict=True)]
         return Ranked(bank, model.version, products, kept)

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import ValidationError
 
+from bankreco import features
 from bankreco.api.schemas import LEGACY_UNKNOWN_INCOME, MAX_INCOME, CustomerProfile
 from bankreco.catalog import PRODUCT_CODES
 from bankreco.scoring import cells
@@ -51,7 +52,6 @@ PER_VALUE: Final = {
 }
 NUMERIC: Final = frozenset({"age", "antiguedad", "ind_actividad_cliente"})
 MAX_ID_BYTES: Final = 128  # the API's customer_id is at most 128 characters
-_PRODUCT_INDEX: Final = {code: i for i, code in enumerate(PRODUCT_CODES)}
 Mask = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
 
@@ -334,10 +334,4 @@ def _floats(results: list[Verdict]) -> Floats:
 
 def _owned_rows(results: list[Verdict]) -> Floats:
     """Each owned_products value as a 0/1 row over the catalog, NaN when unknown."""
-    rows = np.zeros((len(results), len(PRODUCT_CODES)), dtype=np.float64)
-    for i, found in enumerate(results):
-        if found.value is None:
-            rows[i] = np.nan
-        else:
-            rows[i, [_PRODUCT_INDEX[c] for c in found.value]] = 1.0
-    return rows
+    return features.holdings([v.value for v in results])
