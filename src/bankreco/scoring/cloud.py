@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import IO, Any, BinaryIO, Final
 
-import botocore.session
 from botocore.config import Config
 
 from bankreco.domain.model import LoadedModel
@@ -48,6 +47,7 @@ from bankreco.scoring.models import published_model
 from bankreco.scoring.run import Options, score_blocks
 from bankreco.settings import Settings
 from bankreco.store import open_store
+from bankreco.store.s3 import botocore_session
 
 DEFAULT_SHARD_MEGABYTES: Final = 32
 HEADER_BYTES: Final = 1 << 16
@@ -94,7 +94,7 @@ def shard_key(job: Job, kind: str, shard: int) -> str:
 def s3_client() -> Any:
     """The data bucket's client (botocore; AWS_ENDPOINT_URL_S3 is honoured)."""
     config = Config(connect_timeout=5, read_timeout=60, retries={"mode": "standard"})
-    return botocore.session.get_session().create_client("s3", config=config)
+    return botocore_session().create_client("s3", config=config)
 
 
 def _owner() -> dict[str, str]:

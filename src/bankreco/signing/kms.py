@@ -18,7 +18,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from bankreco.errors import KeyUnavailable
 from bankreco.signing.base import PublicKey
 from bankreco.store.base import S3ClientOptions
-from bankreco.store.s3 import _session
+from bankreco.store.s3 import botocore_session
 
 ALGORITHM: Final = "ECDSA_SHA_256"
 KEY_SPEC: Final = "ECC_NIST_P256"
@@ -45,7 +45,7 @@ class KmsKeys:
                 read_timeout=self._options.read_timeout,
                 retries={"total_max_attempts": self._options.max_attempts, "mode": "standard"},
             )
-            self._clients[region] = _session().create_client(
+            self._clients[region] = botocore_session().create_client(
                 "kms", region_name=region, config=config
             )
         return self._clients[region]

@@ -23,7 +23,9 @@ _EXISTS = {"PreconditionFailed", "ConditionalRequestConflict"}
 
 
 @cache
-def _session() -> botocore.session.Session:
+def botocore_session() -> botocore.session.Session:
+    """The process's one botocore session: it parses each service's model once, for every
+    client made from it (the model store's, KMS's, the scorer's)."""
     return botocore.session.get_session()
 
 
@@ -45,7 +47,7 @@ class S3Store:
         )
         owner = options.expected_bucket_owner
         self._owner: dict[str, str] = {"ExpectedBucketOwner": owner} if owner else {}
-        self._client: Any = _session().create_client("s3", config=config)
+        self._client: Any = botocore_session().create_client("s3", config=config)
 
     def _key(self, key: str) -> str:
         check_key(key)
