@@ -168,14 +168,13 @@ def run(plan: Plan, model_dir: Path) -> dict[str, Any]:
         store = WatchedStore(Path(root))  # the function's reads; the publisher has its own
         artifacts = read_model_dir(model_dir)
         model_bytes = len(artifacts[1][artifacts[0].compact.file]) if artifacts[0].compact else 0
-        overrides = {
-            "model_store_uri": root,
-            "bank_id": banks[0],
-            "allowed_banks": banks,
-            "model_ttl_seconds": plan.ttl,
-            "model_cache_max_bytes": max(1, model_bytes * plan.cache_models),
-        }
-        settings = Settings.model_validate({**Settings.from_env().model_dump(), **overrides})
+        settings = Settings.from_env().replaced(
+            model_store_uri=root,
+            bank_id=banks[0],
+            allowed_banks=banks,
+            model_ttl_seconds=plan.ttl,
+            model_cache_max_bytes=max(1, model_bytes * plan.cache_models),
+        )
         keys, policy = KeyRing.from_settings(settings), Policy.from_settings(settings)
         registry = Registry(LocalStore(root), keys, policy)
         for bank in banks:

@@ -249,7 +249,7 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     from bankreco.domain import service
 
     if args.store:
-        service.configure(Settings.from_env().model_copy(update={"model_store_uri": args.store}))
+        service.configure(Settings.from_env().replaced(model_store_uri=args.store))
     events = [(name, local.read_event(Path(name))) for name in args.events]  # all, or none
     handler = load_function(Path(args.handler)).lambda_handler if args.handler else local.handler()
     answers = [{"event": name, **_shown(handler(event, LocalContext()))} for name, event in events]
@@ -264,10 +264,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bankreco.domain import service
     from bankreco.serve import serve
 
-    overrides = {"model_store_uri": args.store, "bank_id": args.bank}
-    settings = Settings.from_env()
-    fields = {k: v for k, v in overrides.items() if v is not None}
-    service.configure(Settings.model_validate({**settings.model_dump(), **fields}))
+    service.configure(Settings.from_env().replaced(model_store_uri=args.store, bank_id=args.bank))
     return serve(args.host, args.port)
 
 

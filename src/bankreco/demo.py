@@ -36,9 +36,7 @@ def run_demo(workdir: Path, customers: int, seed: int) -> int:
     for name, value in result.map_at_7.items():
         print(f"    MAP@7 {name:<18} {value:.5f}")
     print(f"    report: {write_report(result, model_dir)}")
-    settings = Settings.from_env().model_copy(
-        update={"model_store_uri": str(store_dir), "bank_id": DEMO_BANK}
-    )
+    settings = Settings.from_env().replaced(model_store_uri=str(store_dir), bank_id=DEMO_BANK)
     keys = KeyRing.from_settings(settings)
     registry = Registry(open_store(str(store_dir)), keys, Policy.from_settings(settings))
     version = registry.publish(DEMO_BANK, *read_model_dir(model_dir))

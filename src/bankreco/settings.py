@@ -103,6 +103,11 @@ class Settings(BaseModel):
         names = {name.upper(): name for name in cls.model_fields}
         return cls.model_validate({names[k]: v for k, v in env.items() if k in names})
 
+    def replaced(self, **changes: object) -> Settings:
+        """These settings with `changes` (None values left out), validated like the rest."""
+        given = {name: value for name, value in changes.items() if value is not None}
+        return type(self).model_validate({**self.model_dump(), **given})
+
 
 _current: list[Settings] = []  # the settings of this process, once read or given
 

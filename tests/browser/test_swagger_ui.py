@@ -43,8 +43,8 @@ Artifacts = list[tuple[Manifest, dict[str, bytes]]]
 def served(tmp_path: Path, model_artifacts: Artifacts) -> Iterator[str]:
     """`bankreco serve`'s server on a free port, serving a published model for bank demo."""
     Registry(LocalStore(tmp_path / "models")).publish("demo", *model_artifacts[0])
-    overrides = {"model_store_uri": str(tmp_path / "models"), "bank_id": "demo"}
-    service.configure(Settings.model_validate({**Settings.from_env().model_dump(), **overrides}))
+    store = str(tmp_path / "models")
+    service.configure(Settings.from_env().replaced(model_store_uri=store, bank_id="demo"))
     server = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

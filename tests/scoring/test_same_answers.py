@@ -55,9 +55,7 @@ def test_score_gives_the_recommenders_answers(tmp_path: Path, local_store: tuple
     store, version = local_store
     rows = valid_rows(600, seed=11)
     ours = read_wide(scored(tmp_path, store, rows))
-    service.configure(
-        Settings.from_env().model_copy(update={"model_store_uri": store, "bank_id": BANK})
-    )
+    service.configure(Settings.from_env().replaced(model_store_uri=store, bank_id=BANK))
     recommender = service.get_recommender()
     for row in rows:
         profile = CustomerProfile.model_validate(_profile(row) | {"top_k": TOP_K})
