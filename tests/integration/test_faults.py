@@ -59,7 +59,9 @@ def function_env(
     monkeypatch.setenv("BANK_ID", "alpha")
     monkeypatch.setenv("S3_CONNECT_TIMEOUT", "0.5")
     monkeypatch.setenv("S3_READ_TIMEOUT", "3")  # a slow store outlasts the load budget
-    monkeypatch.setenv("S3_MAX_ATTEMPTS", "2")
+    # One attempt: a retried 503 SlowDown waits a random backoff of up to a second, which would
+    # make whether the first warm answer carries ModelRefreshFailed or StaleModelServed a race.
+    monkeypatch.setenv("S3_MAX_ATTEMPTS", "1")
     monkeypatch.setenv("MODEL_LOAD_TIMEOUT", str(LOAD_TIMEOUT))
     monkeypatch.setenv("MODEL_REFRESH_WAIT", str(REFRESH_WAIT))
     return faults
