@@ -121,6 +121,12 @@ def mask_owned(scores: FloatMatrix, owned: npt.NDArray[np.floating[Any]]) -> Non
     scores[np.nan_to_num(owned, nan=0.0) > 0] = OWNED_SCORE
 
 
+def field_columns(fields: Sequence[str]) -> list[int]:
+    """The feature columns read from profile fields `fields` (`pais_residencia` is `foreign`)."""
+    names = ["foreign" if name == "pais_residencia" else name for name in fields]
+    return [PROFILE_FEATURES.index(name) for name in names]
+
+
 def spec() -> dict[str, Any]:
     """The feature contract written into each model's manifest."""
     body: dict[str, Any] = {

@@ -9,16 +9,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bankreco import features
 from bankreco.catalog import PRODUCTS
+from bankreco.eligibility import RuleSet
 from bankreco.errors import IntegrityError
 
 MODEL_FILE = "model.pkl"  # the pickle: kept for offline tools, never read by the function
 COMPACT_FILE = "model.forest.npz"
 PORTABLE_FILE = "model.skops"
 MANIFEST_FILE = "manifest.json"
+CARD_FILE = "model_card.md"
 
 
 def sha256(data: bytes) -> str:
@@ -53,6 +55,14 @@ class PortableForm(BaseModel):
     bytes: int = Field(gt=0)
 
 
+class CardForm(BaseModel):
+    """The version's model card (Markdown), shipped and signed with it."""
+
+    file: str = CARD_FILE
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    bytes: int = Field(gt=0)
+
+
 class Manifest(BaseModel):
     """The contract between training and serving for one model version."""
 
@@ -71,12 +81,34 @@ class Manifest(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     compact: CompactForm | None = None
     portable: PortableForm | None = None
+    card: CardForm | None = None
+    #: The bank's eligibility rules, applied before ranking (None: no rules).
+    rules: RuleSet | None = None
+    #: Profile features the model was trained without: serving reads them as unknown.
+    excluded_features: list[str] = Field(default_factory=list)
+
+    @field_validator("excluded_features")
+    @classmethod
+    def _profile_fields(cls, names: list[str]) -> list[str]:
+        unknown = sorted(set(names) - set(features.RAW_FIELDS))
+        if unknown:
+            raise ValueError(f"not profile fields: {', '.join(unknown)}")
+        return names
 
     @property
     def files(self) -> list[str]:
         """Every artifact file of the version besides the manifest."""
-        forms = [form.file for form in (self.compact, self.portable) if form]
+        forms = [form.file for form in (self.compact, self.portable, self.card) if form]
         return [self.model_file, *forms]
+
+    def _expected(self, name: str) -> tuple[str, int]:
+        """The digest and size the manifest records for artifact `name`."""
+        if name == self.model_file:
+            return self.model_sha256, self.model_bytes
+        for form in (self.compact, self.portable, self.card):
+            if form and name == form.file:
+                return form.sha256, form.bytes
+        raise IntegrityError(f"{name} is not an artifact of this manifest")
 
     @classmethod
     def describe(
@@ -85,6 +117,8 @@ class Manifest(BaseModel):
         files: dict[str, bytes],
         training: dict[str, Any],
         metrics: dict[str, Any],
+        rules: RuleSet | None = None,
+        excluded_features: list[str] | None = None,
     ) -> Manifest:
         """The manifest of a fitted estimator whose pickle (and, if present, compact and skops
         forms) are `files`, as `train` writes them."""
@@ -102,7 +136,13 @@ class Manifest(BaseModel):
             portable=PortableForm(sha256=sha256(portable), bytes=len(portable))
             if portable
             else None,
+            rules=rules,
+            excluded_features=excluded_features or [],
         )
+
+    def with_card(self, data: bytes) -> Manifest:
+        """This manifest with `data` as its model card."""
+        return self.model_copy(update={"card": CardForm(sha256=sha256(data), bytes=len(data))})
 
     def with_portable(self, data: bytes) -> Manifest:
         """This manifest with `data` as its skops form."""
@@ -112,14 +152,7 @@ class Manifest(BaseModel):
     def verify_file(self, name: str, data: bytes) -> None:
         """Raise IntegrityError unless `data` is the artifact `name` this manifest describes
         and serving can read the manifest's features and classes."""
-        if name == self.model_file:
-            expected = (self.model_sha256, self.model_bytes)
-        elif self.compact and name == self.compact.file:
-            expected = (self.compact.sha256, self.compact.bytes)
-        elif self.portable and name == self.portable.file:
-            expected = (self.portable.sha256, self.portable.bytes)
-        else:
-            raise IntegrityError(f"{name} is not an artifact of this manifest")
+        expected = self._expected(name)
         if (sha256(data), len(data)) != expected:
             raise IntegrityError(
                 f"{name} checksum mismatch: manifest says sha256 {expected[0][:12]}… "

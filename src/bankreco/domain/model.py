@@ -15,6 +15,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
 from bankreco.domain.forest import CompiledForest
 from bankreco.domain.manifest import Manifest
@@ -45,6 +46,7 @@ class LoadedModel:
     estimator: Any
     nbytes: int
     _columns: npt.NDArray[np.intp] = field(init=False, repr=False)
+    _excluded: list[int] = field(init=False, repr=False)  # feature columns read as unknown
 
     def __post_init__(self) -> None:
         classes = [str(c) for c in getattr(self.estimator, "classes_", [])]
@@ -54,6 +56,7 @@ class LoadedModel:
                 "differ from the manifest's"
             )
         self._columns = product_columns(classes)
+        self._excluded = features.field_columns(self.manifest.excluded_features)
 
     @classmethod
     def from_artifact(
@@ -76,10 +79,13 @@ class LoadedModel:
             raise IntegrityError(f"{bank}/{version}: cannot load {name}: {exc}") from exc
         return cls(bank, version, manifest, estimator, len(data))
 
-    def probabilities(self, features: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    def probabilities(self, encoded: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """Scores of every product (0 for products the model never learned), shape (n, 24)."""
-        scores = np.zeros((features.shape[0], len(PRODUCT_CODES)), dtype=np.float64)
-        scores[:, self._columns] = self.estimator.predict_proba(features)
+        if self._excluded:  # the model never learned them: it reads them as unknown
+            encoded = encoded.copy()
+            encoded[:, self._excluded] = np.nan
+        scores = np.zeros((encoded.shape[0], len(PRODUCT_CODES)), dtype=np.float64)
+        scores[:, self._columns] = self.estimator.predict_proba(encoded)
         return scores
 
 

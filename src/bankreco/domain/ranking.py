@@ -29,11 +29,15 @@ def top_products(
     top_k: int | npt.NDArray[np.intp],
 ) -> TopProducts:
     """Score `encoded` customers with `model`, give the products they hold (`owned`: 0/1, NaN
-    unknown; None: unknown for all) the lowest score, and keep each one's `top_k` best (one
-    number for all, or one per customer). Non-finite scores are an IntegrityError."""
+        unknown; None: unknown for all) the lowest score, and keep each one's `top_k` best (one
+        number for all, or one per customer). Products the bank's eligibility rules withhold from
+    a customer rank with the owned ones and are never kept. Non-finite scores are an
+    IntegrityError."""
     scores = model.probabilities(encoded)
     if owned is not None:
         features.mask_owned(scores, owned)
+    if model.manifest.rules is not None:
+        model.manifest.rules.restrict(scores, encoded)
     if not np.isfinite(scores).all():
         raise IntegrityError(f"{model.bank}/{model.version}: the model gave non-finite scores")
     top = np.argsort(-scores, axis=1, kind="stable")[:, : int(np.max(top_k))]
