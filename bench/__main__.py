@@ -10,6 +10,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Final
 
 from bench import cost, rows, scoring, size, training
 from bench.proc import ROOT
@@ -27,6 +28,9 @@ ROWS: dict[str, Callable[[Session], RowResult]] = {
     "score": scoring.score,
 }
 ORDER = (*ROWS, "cost")
+# rows a smoke run leaves out unless named with --only
+SLOW: Final = ("size",)
+SLOW_WHY: Final = "it builds two layers with pip (about a minute); `--only size --quick` runs it"
 # rows that use the prepared model (score reads its model directory)
 SERVED = frozenset({"warm", "batch", "cold", "rss", "score"})
 
@@ -54,8 +58,11 @@ def _failed(name: str, session: Session, exc: BaseException) -> RowResult:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
-    selected = [name for name in ORDER if name in (args.only or ORDER)]
     scale = QUICK if args.quick else FULL
+    default = [name for name in ORDER if not (scale.quick and name in SLOW)]
+    selected = [name for name in ORDER if name in (args.only or default)]
+    if scale.quick and not args.only:
+        print(f"[bench] --quick leaves out {', '.join(SLOW)}: {SLOW_WHY}", file=sys.stderr)
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     session = Session(workdir, scale)
@@ -70,13 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def run_row(name: str) -> RowResult:
         print(f"[bench] row {name}", file=sys.stderr, flush=True)
+        began = time.monotonic()
         result = ROWS[name](session)
         session.memo[f"row:{name}"] = result.data
         session.save(name, result.data)
+        print(f"[bench] row {name}: {time.monotonic() - began:.1f} s", file=sys.stderr)
         return result
 
     with prepared(workdir, scale) if needs_model else contextlib.nullcontext() as bench:
         session.bench = bench
+        print(f"[bench] ready: {time.monotonic() - started:.1f} s", file=sys.stderr)
         setup = bench.summary if bench else ()
         for name in selected:
             try:

@@ -124,7 +124,9 @@ def render(
     if quick:
         out += [
             "> **Quick mode**: small data and models, few repetitions. It only shows that the "
-            "harness works; its numbers are not the benchmark.",
+            "harness works; its numbers are not the benchmark. It runs no discarded warm-up "
+            "processes, compiles no bytecode cache, and leaves the `size` row out unless "
+            "`--only` names it.",
             "",
         ]
     out += [f"- date: {now}"]

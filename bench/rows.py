@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import sysconfig
 from pathlib import Path
 from typing import Any, Final
@@ -151,13 +152,11 @@ def _bytecode_prefixes(session: Session) -> tuple[Path, Path]:
     full, runtime = root / "all", root / "runtime"
     for side in ("ours", "naive"):
         _cold(session, side, {"PYTHONPYCACHEPREFIX": str(full), "PYTHONDONTWRITEBYTECODE": ""})
-    paths = sysconfig.get_paths()
-    site = Path(paths["purelib"]).resolve()
-    keep = [Path(paths["stdlib"]).resolve(), *(site / name for name in RUNTIME_PACKAGES)]
-    for path in keep:
+    for path in _runtime_compiled():
         source = full / str(path).lstrip("/")
         if source.is_dir():
             shutil.copytree(source, runtime / str(path).lstrip("/"))
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
     for module in RUNTIME_MODULES:
         for single in (full / str(site).lstrip("/")).glob(f"{module}.*.pyc"):
             target = runtime / str(site).lstrip("/") / single.name
@@ -166,6 +165,34 @@ def _bytecode_prefixes(session: Session) -> tuple[Path, Path]:
     if not any(runtime.rglob("*.pyc")):
         raise RuntimeError(f"no bytecode written under {full}")
     return full, runtime
+
+
+def _runtime_compiled() -> list[Path]:
+    """The directories whose bytecode the Lambda runtime ships: the standard library and the
+    runtime's own packages."""
+    paths = sysconfig.get_paths()
+    site = Path(paths["purelib"]).resolve()
+    return [Path(paths["stdlib"]).resolve(), *(site / name for name in RUNTIME_PACKAGES)]
+
+
+def _quick_bytecode(session: Session) -> tuple[dict[str, str], dict[str, str]]:
+    """The quick run's two environments, without compiling anything: with .pyc, the
+    interpreter's own bytecode beside the sources; without, a PYTHONPYCACHEPREFIX holding
+    copies of the runtime's compiled files (the standard library's and boto3's)."""
+    runtime = session.workdir / "pycache" / "quick-runtime"
+    if not runtime.is_dir():
+        tag = sys.implementation.cache_tag
+        for directory in _runtime_compiled():
+            for compiled in directory.rglob(f"__pycache__/*.{tag}.pyc"):
+                inner = compiled.relative_to(directory).parts
+                if ".opt-" in compiled.name or "site-packages" in inner or "test" in inner[:1]:
+                    continue
+                source_dir = compiled.parent.parent
+                target = runtime / str(source_dir).lstrip("/") / compiled.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(compiled, target)
+    pyc = {"PYTHONDONTWRITEBYTECODE": ""}
+    return pyc, {"PYTHONPYCACHEPREFIX": str(runtime), "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def _cold(session: Session, side: str, extra: dict[str, str] | None = None) -> dict[str, float]:
@@ -221,10 +248,13 @@ def cold_runs(session: Session) -> dict[str, dict[str, float]]:
     if "cold" in session.memo:
         found: dict[str, dict[str, float]] = session.memo["cold"]
         return found
-    n = session.scale.cold_runs
-    full, runtime = _bytecode_prefixes(session)
-    pyc = {"PYTHONPYCACHEPREFIX": str(full), "PYTHONDONTWRITEBYTECODE": "1"}
-    no_pyc = {"PYTHONPYCACHEPREFIX": str(runtime), "PYTHONDONTWRITEBYTECODE": "1"}
+    n, quick = session.scale.cold_runs, session.scale.quick
+    if quick:  # a smoke run: no compiling, no discarded runs
+        pyc, no_pyc = _quick_bytecode(session)
+    else:
+        full, runtime = _bytecode_prefixes(session)
+        pyc = {"PYTHONPYCACHEPREFIX": str(full), "PYTHONDONTWRITEBYTECODE": "1"}
+        no_pyc = {"PYTHONPYCACHEPREFIX": str(runtime), "PYTHONDONTWRITEBYTECODE": "1"}
     variants: dict[str, tuple[str, dict[str, str]]] = {
         "ours": ("ours", pyc),
         "ours_no_pyc": ("ours", no_pyc),
@@ -232,7 +262,8 @@ def cold_runs(session: Session) -> dict[str, dict[str, float]]:
     }
     results = {}
     for name, (side, extra) in variants.items():
-        _cold(session, side, extra)  # prime the page cache, discarded
+        if not quick:
+            _cold(session, side, extra)  # prime the page cache, discarded
         results[name] = _medians([_cold(session, side, extra) for _ in range(n)])
     _, profiled = _cold_child(session, "ours", {**pyc, "PYTHONPROFILEIMPORTTIME": "1"})
     session.memo["cold"] = results
@@ -272,10 +303,10 @@ def cold(session: Session) -> RowResult:
             f"{x['import_s']:.3f} s, first request {x['first_request_s']:.3f} s"
         )
 
+    primed = "" if session.scale.quick else " (after one discarded run that warms the page cache)"
     notes = [
-        f"median of {n} new processes each (after one discarded run that warms the page "
-        "cache), pinned to one core; time from spawn to the first answer printed, split with "
-        "CLOCK_MONOTONIC timestamps printed by the child.",
+        f"median of {n} new processes each{primed}, pinned to one core; time from spawn to the "
+        "first answer printed, split with CLOCK_MONOTONIC timestamps printed by the child.",
         "ours: imports functions/predict/app.py by file as the runtime does, with the "
         "function's environment of template.yaml (PRELOAD_MODEL=true: its init phase fetches "
         "current.json, the manifest and the compact model from the moto S3 endpoint on "
@@ -322,7 +353,8 @@ def rss(session: Session) -> RowResult:
     notes = [
         "peak RSS (VmHWM, read by the child itself; `ru_maxrss` would include the parent's "
         "RSS, which Linux carries over fork and exec) of the cold-start child after its first "
-        "answer, the two other example requests and one batch of 1,000 profiles (median of "
+        f"answer, the two other example requests and one batch of {session.scale.batch_size:,} "
+        "profiles (median of "
         "the cold row's runs, layer with .pyc; without: "
         f"{found['ours_no_pyc']['maxrss_mb']:.0f} MB).",
     ]

@@ -41,10 +41,15 @@ class Scale:
     cold_runs: int
     train_rows: tuple[int, ...]
     train_max_iter: int | None  # None: bankreco train's default
+    batch_size: int = BATCH  # profiles a batch request carries
+
+    @property
+    def profiles_suffix(self) -> str:
+        return ".profiles.json" if self.batch_size == BATCH else f".profiles-{self.batch_size}.json"
 
 
 FULL: Final = Scale(False, 60_000, None, 100, 3000, 31, 5, (1_000_000, 2_000_000, 4_000_000), None)
-QUICK: Final = Scale(True, 2_000, 5, 5, 100, 2, 1, (15_000, 30_000), 3)
+QUICK: Final = Scale(True, 2_000, 5, 5, 100, 2, 1, (8_000, 16_000), 3, 200)
 
 
 @dataclass(frozen=True)
@@ -221,7 +226,7 @@ def prepared(workdir: Path, scale: Scale) -> Iterator[Bench]:
     local store, and yield the prepared benchmark; the endpoint stops on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     data, model_dir, naive_model, notes = _models(workdir, scale)
-    profiles = batch_profiles(data, data.with_suffix(".profiles.json"))
+    profiles = batch_profiles(data, data.with_suffix(scale.profiles_suffix), scale.batch_size)
     summary = tuple(_summary(data, model_dir, naive_model, notes))
     publish(model_dir, str(workdir / "models"), {}, workdir / "keys")
     endpoints = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_KMS")
