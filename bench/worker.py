@@ -1,7 +1,8 @@
 """A measuring child, pinned to one core: `python -m bench.worker MODE CONFIG_JSON RESULT`.
 
-Modes: `warm-ours` / `warm-naive` (per-request latencies) and `batch-ours` / `batch-naive`
-(seconds per 1,000-profile request). It writes its numbers as JSON to RESULT.
+Modes: `warm-ours` / `warm-naive` (per-request latencies), `batch-ours` / `batch-naive`
+(seconds per 1,000-profile request) and `warm-explain` (latencies with and without reasons).
+It writes its numbers as JSON to RESULT.
 """
 
 from __future__ import annotations
@@ -116,11 +117,18 @@ def batch_naive(config: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def warm_explain(config: dict[str, Any]) -> dict[str, Any]:
+    from bench.explain import measure
+
+    return measure(config)
+
+
 MODES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "warm-ours": warm_ours,
     "warm-naive": warm_naive,
     "batch-ours": batch_ours,
     "batch-naive": batch_naive,
+    "warm-explain": warm_explain,
 }
 
 

@@ -7,6 +7,9 @@ are looked up row by row. A single row walks all trees at once, one node per tre
 No per-tree Python and no scikit-learn import at serving time. The arrays are stored with
 `np.savez` (no pickle). It gives the estimator's own probabilities: the same thresholds, the
 same missing-value directions, the same sums.
+
+Each node's cover (the training examples that reached it) is kept for explanations
+(bankreco.domain.explain); a file written without covers still predicts, but cannot explain.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ class NotCompilable(ValueError):
     """The estimator has no compact form (another estimator, categorical splits, too deep)."""
 
 
-@dataclass
+@dataclass(eq=False)  # compared (and hashed) by identity: the explanations are cached by forest
 class CompiledForest:
     """Trees of depth `depth` as arrays; tree t adds to the raw score of class `tree_class[t]`.
 
@@ -44,6 +47,9 @@ class CompiledForest:
     nan_left: npt.NDArray[np.bool_]  # (T, 2**depth - 1)
     leaf: npt.NDArray[np.float64]  # (T, 2**depth)
     tree_class: npt.NDArray[np.intp]  # (T,)
+    # (T, 2**(depth + 1) - 1): examples at each node, internal nodes then leaves, as in a heap
+    # (children of p: 2p + 1 and 2p + 2); a padding node's right copy has none. None: unknown.
+    cover: npt.NDArray[np.uint32] | None = None
     _test_feature: npt.NDArray[np.intp] = field(init=False, repr=False)  # column it reads
     _test_threshold: npt.NDArray[np.float64] = field(init=False, repr=False)  # (tests, 1)
     _nan_right_from: int = field(init=False, repr=False)  # tests from here send NaN right
@@ -179,8 +185,12 @@ class CompiledForest:
         return raw
 
     def to_bytes(self) -> bytes:
+        """The arrays as an npz file; `cover` is an optional array (readers ignore extras)."""
+        arrays = {k: getattr(self, k) for k in _FIELDS}
+        if self.cover is not None:
+            arrays["cover"] = self.cover
         buffer = io.BytesIO()
-        np.savez(buffer, format=np.array(FORMAT), **{k: getattr(self, k) for k in _FIELDS})
+        np.savez(buffer, format=np.array(FORMAT), **arrays)
         return buffer.getvalue()
 
     @classmethod
@@ -188,7 +198,8 @@ class CompiledForest:
         with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             if int(arrays["format"]) != FORMAT:
                 raise ValueError(f"compact model format {int(arrays['format'])} is not {FORMAT}")
-            return cls(**{k: arrays[k] for k in _FIELDS})
+            cover = arrays["cover"] if "cover" in arrays.files else None
+            return cls(**{k: arrays[k] for k in _FIELDS}, cover=cover)
 
 
 _FIELDS: Final = ("classes", "baseline", "feature", "threshold", "nan_left", "leaf", "tree_class")
@@ -205,39 +216,45 @@ def compile_forest(estimator: Any) -> CompiledForest:
     depth = max(1, *(int(nodes["depth"].max()) for _, nodes in trees))
     if depth > MAX_DEPTH:
         raise NotCompilable(f"trees of depth {depth} exceed {MAX_DEPTH}: train with max_depth")
-    internal, leaves = 2**depth - 1, 2**depth
+    internal = 2**depth - 1
     shape = (len(trees), internal)
-    feature = np.zeros(shape, dtype=np.intp)
-    threshold = np.full(shape, np.inf)
-    nan_left = np.ones(shape, dtype=bool)
-    leaf = np.zeros((len(trees), leaves))
+    arrays = {
+        "feature": np.zeros(shape, dtype=np.intp),
+        "threshold": np.full(shape, np.inf),
+        "nan_left": np.ones(shape, dtype=bool),
+        "leaf": np.zeros((len(trees), internal + 1)),
+        "cover": np.zeros((len(trees), 2 * internal + 1), dtype=np.uint32),
+    }
     for t, (_, nodes) in enumerate(trees):
-        stack = [(0, 0, 0)]  # (position in the complete tree, sklearn node, level)
-        while stack:
-            position, index, level = stack.pop()
-            node = nodes[index]
-            if level == depth:
-                leaf[t, position - internal] = node["value"]
-                continue
-            if node["is_leaf"]:  # pad: an always-left test whose both sides keep the leaf
-                stack += [
-                    (2 * position + 1, index, level + 1),
-                    (2 * position + 2, index, level + 1),
-                ]
-                continue
-            feature[t, position] = node["feature_idx"]
-            threshold[t, position] = node["num_threshold"]
-            nan_left[t, position] = node["missing_go_to_left"]
-            stack += [
-                (2 * position + 1, int(node["left"]), level + 1),
-                (2 * position + 2, int(node["right"]), level + 1),
-            ]
+        _fill_tree(arrays, t, nodes)
     return CompiledForest(
         classes=np.asarray(estimator.classes_).astype(str),
         baseline=np.asarray(estimator._baseline_prediction, dtype=np.float64).ravel(),
-        feature=feature,
-        threshold=threshold,
-        nan_left=nan_left,
-        leaf=leaf,
         tree_class=np.array([k for k, _ in trees], dtype=np.intp),
+        **arrays,
     )
+
+
+def _fill_tree(arrays: dict[str, npt.NDArray[Any]], t: int, nodes: npt.NDArray[Any]) -> None:
+    """Write scikit-learn's tree `nodes` as complete tree `t` of the forest's `arrays`. A leaf
+    above the last level is padded: an always-left test whose both sides keep the leaf, its
+    cover on the left side only, so the right side is never reached, even in expectation."""
+    internal = arrays["feature"].shape[1]
+    stack = [(0, 0, True)]  # (position in the complete tree, sklearn node, reached)
+    while stack:
+        position, index, reached = stack.pop()
+        node = nodes[index]
+        arrays["cover"][t, position] = node["count"] if reached else 0
+        if position >= internal:
+            arrays["leaf"][t, position - internal] = node["value"]
+            continue
+        if node["is_leaf"]:
+            stack += [(2 * position + 1, index, reached), (2 * position + 2, index, False)]
+            continue
+        arrays["feature"][t, position] = node["feature_idx"]
+        arrays["threshold"][t, position] = node["num_threshold"]
+        arrays["nan_left"][t, position] = node["missing_go_to_left"]
+        stack += [
+            (2 * position + 1, int(node["left"]), reached),
+            (2 * position + 2, int(node["right"]), reached),
+        ]
