@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
-from bench import cost, rows, scoring, size, training
+from bench import cost, explain, rows, scoring, size, training
 from bench.proc import ROOT
 from bench.report import Line, RowResult, machine, render
 from bench.session import Session
@@ -20,6 +20,7 @@ from bench.setup import FULL, QUICK, prepared
 
 ROWS: dict[str, Callable[[Session], RowResult]] = {
     "warm": rows.warm,
+    "explain": explain.explain,
     "batch": rows.batch,
     "cold": rows.cold,
     "rss": rows.rss,
@@ -32,7 +33,7 @@ ORDER = (*ROWS, "cost")
 SLOW: Final = ("size",)
 SLOW_WHY: Final = "it builds two layers with pip (about a minute); `--only size --quick` runs it"
 # rows that use the prepared model (score reads its model directory)
-SERVED = frozenset({"warm", "batch", "cold", "rss", "score"})
+SERVED = frozenset({"warm", "explain", "batch", "cold", "rss", "score"})
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
