@@ -37,6 +37,7 @@ from bankreco.cli import load_function
 from bankreco.domain import service
 from bankreco.domain.forest import compile_forest
 from bankreco.domain.manifest import COMPACT_FILE, MODEL_FILE, PORTABLE_FILE, Manifest
+from bankreco.eligibility import RuleSet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,11 +102,15 @@ Artifacts = tuple[Manifest, dict[str, bytes]]
 
 
 def make_model(
-    seed: int = 0, n: int = 3000, compact: bool = True, portable: bool = False
+    seed: int = 0,
+    n: int = 3000,
+    compact: bool = True,
+    portable: bool = False,
+    rules: RuleSet | None = None,
 ) -> Artifacts:
     """A small real model and its files, as `train` writes them: an HGB on encoded random
-    profiles (labels driven by age), with its compact form unless `compact` is False, and
-    its skops form if `portable`."""
+    profiles (labels driven by age), with its compact form unless `compact` is False, its
+    skops form if `portable`, and eligibility `rules` in its manifest if given."""
     rng = np.random.default_rng(seed)
     profile = random_profiles(n, rng)
     owned = (rng.random((n, len(PRODUCT_CODES))) < 0.1).astype(float)
@@ -127,7 +132,7 @@ def make_model(
 
         files[PORTABLE_FILE] = skops.io.dumps(model)
     training = {"months": ["2016-04-28"], "seed": seed}
-    manifest = Manifest.describe(model, files, training, metrics={"map_at_7": 0.03})
+    manifest = Manifest.describe(model, files, training, {"map_at_7": 0.03}, rules=rules)
     return manifest, files
 
 

@@ -3,8 +3,9 @@
 Each month a customer adds products with probabilities that are a logistic function of the
 profile observed that month and the products held the month before, shifted a little by the
 latent traits and by products dropped in the last two months; a payroll event adds nom_pens with
-nomina and often cno. Held products are dropped with small probabilities. The dynamics run
-BURN_IN months before 2015-01 so that holdings start near equilibrium.
+nomina and often cno. Held products are dropped with small probabilities. A customer adds, and
+enters holding, only the products the bank's eligibility rules offer them (`offers`). The
+dynamics run BURN_IN months before 2015-01 so that holdings start near equilibrium.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Final
 import numpy as np
 
 from bankreco.catalog import MONTHS
+from bankreco.data.offers import Offers
 from bankreco.data.parameters import (
     ADD_EFFECTS,
     ADD_INTERCEPT,
@@ -43,6 +45,7 @@ from bankreco.data.parameters import (
     Ints,
 )
 from bankreco.data.population import Population
+from bankreco.eligibility import RuleSet, default_rules
 
 _JUNE: Final = MONTHS.index("2015-06-28")
 
@@ -118,7 +121,7 @@ class _Chances:
 
 
 def _chances(
-    x: Floats, held: Bools, recent: Bools, add_b: Floats, drop_b: Floats, dead: Bools
+    x: Floats, held: Bools, recent: Bools, add_b: Floats, drop_b: Floats, offered: Bools
 ) -> _Chances:
     add = _sigmoid(x @ _W_ADD + add_b + recent * _READD_BOOST)
     drop = _sigmoid(x @ _W_DROP + drop_b)
@@ -134,12 +137,13 @@ def _chances(
     marginal[:, NOMINA] *= ~held[:, NOMINA]
     for j, share in PAYROLL_BUNDLE.items():
         marginal[:, j] = (1 - (1 - payroll * share) * (1 - add[:, j])) * ~held[:, j]
-    marginal *= ~dead[:, None]
+    marginal *= offered
     return _Chances(add, drop, payroll_nomina, marginal)
 
 
-def _step(held: Bools, chances: _Chances, dead: Bools, rng: np.random.Generator) -> Bools:
-    """Next month's products: drops, then adds of products not held (payroll as a bundle)."""
+def _step(held: Bools, chances: _Chances, offered: Bools, rng: np.random.Generator) -> Bools:
+    """Next month's products: drops, then adds of products not held (payroll as a bundle) and
+    `offered` (the same random draws whatever the rules withhold)."""
     n = len(held)
     drops = (rng.random((n, N_PRODUCTS)) < chances.drop) & held
     drops[:, NOMINA] |= drops[:, NOM_PENS] & held[:, NOMINA]
@@ -153,7 +157,7 @@ def _step(held: Bools, chances: _Chances, dead: Bools, rng: np.random.Generator)
     adds[:, NOMINA] &= ~held[:, NOMINA]
     for k, (j, share) in enumerate(PAYROLL_BUNDLE.items(), start=1):
         adds[:, j] |= payroll & (v[:, k] < share) & ~held[:, j]
-    adds &= ~dead[:, None]
+    adds &= offered
     return (held & ~drops) | adds
 
 
@@ -170,16 +174,17 @@ class Month:
 
 
 def _entry_holdings(
-    pop: Population, idx: Ints, t: int, entry_b: Floats, rng: np.random.Generator
+    pop: Population, idx: Ints, t: int, entry_b: Floats, offered: Bools, rng: np.random.Generator
 ) -> Bools:
-    """Products held when a customer enters the simulation (more, and older ones, with tenure)."""
+    """Products held when a customer enters the simulation (more, and older ones, with tenure),
+    among those `offered`."""
     x = _features(pop, idx, t)
-    held = rng.random((len(idx), N_PRODUCTS)) < _sigmoid(x @ _W_ENTRY + entry_b)
+    held = (rng.random((len(idx), N_PRODUCTS)) < _sigmoid(x @ _W_ENTRY + entry_b)) & offered
     main_other = held[:, PRODUCT["ctop"]] | held[:, PRODUCT["ctpp"]] | held[:, PRODUCT["ctju"]]
     held[:, PRODUCT["cco"]] &= ~main_other | (rng.random(len(idx)) < 0.25)
     held[:, NOMINA] = held[:, NOM_PENS] & (rng.random(len(idx)) < 0.85)
     held[:, CNO] |= held[:, NOMINA] & (rng.random(len(idx)) < 0.85)
-    return held
+    return held & offered
 
 
 def _activity(pop: Population, idx: Ints, t: int, held: Bools, rng: np.random.Generator) -> Bools:
@@ -198,9 +203,13 @@ def _activity(pop: Population, idx: Ints, t: int, held: Bools, rng: np.random.Ge
     return rng.random(len(idx)) < _sigmoid(logit)
 
 
-def simulate(pop: Population, bank: Bank, rng: np.random.Generator) -> Iterator[Month]:
-    """Run the monthly dynamics from the burn-in start; yield the months of the file."""
+def simulate(
+    pop: Population, bank: Bank, rng: np.random.Generator, rules: RuleSet | None = None
+) -> Iterator[Month]:
+    """Run the monthly dynamics from the burn-in start; yield the months of the file. The bank
+    offers products by `rules` (None: the default Santander rules; an empty RuleSet: all)."""
     n = len(pop.join)
+    offers = Offers.of(pop, default_rules() if rules is None else rules)
     add_b = _intercepts(ADD_INTERCEPT, bank.shift)
     drop_b = _intercepts(DROP_INTERCEPT)
     entry_b = _intercepts(ENTRY_INTERCEPT, bank.shift)
@@ -220,16 +229,17 @@ def simulate(pop: Population, bank: Bank, rng: np.random.Generator) -> Iterator[
         redraw = stay[rng.random(len(stay)) < 0.05]
         active[redraw] = _activity(pop, redraw, t, held[redraw], rng)
         h = held[stay]
-        dead = pop.deceased[stay]
+        offered = offers.allowed(stay, t, active[stay]) & ~pop.deceased[stay, None]
         recent = t - dropped[stay] <= READD_MONTHS
-        chances = _chances(_features(pop, stay, t, active, h), h, recent, add_b, drop_b, dead)
-        held[stay] = _step(h, chances, dead, rng)
+        chances = _chances(_features(pop, stay, t, active, h), h, recent, add_b, drop_b, offered)
+        held[stay] = _step(h, chances, offered, rng)
         rows, cols = np.nonzero(h & ~held[stay])
         dropped[stay[rows], cols] = t
         # Customers entering the simulation this month.
         entering = np.flatnonzero(pop.entry == t)
         if len(entering):
-            held[entering] = _entry_holdings(pop, entering, t, entry_b, rng)
+            offered = offers.allowed(entering, t, None)
+            held[entering] = _entry_holdings(pop, entering, t, entry_b, offered, rng)
             active[entering] = _activity(pop, entering, t, held[entering], rng)
             present[entering] = True
         if t < 0:
