@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import sys
+import threading
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
 from aws_lambda_powertools.shared.constants import TRACER_DISABLED_ENV
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
@@ -70,3 +77,65 @@ def record_load(bank: str, version: str, seconds: float) -> None:
     logger.info(
         "model loaded", extra={"bank": bank, "version": version, "seconds": round(seconds, 3)}
     )
+
+
+#: Answers counted by (bank, version, role) since the last flush; flushed at the end of each
+#: invocation, or when this many are held (a caller that never flushes stays bounded).
+_served: dict[tuple[str, str, str], int] = {}
+_served_lock = threading.Lock()
+SERVED_HELD: Final = 100
+
+
+def record_served(bank: str, version: str, role: str, customers: int) -> None:
+    """Count `customers` answered by `bank`'s `version` as its champion or challenger (`role`)."""
+    with _served_lock:
+        key = (bank, version, role)
+        _served[key] = _served.get(key, 0) + customers
+        full = len(_served) >= SERVED_HELD
+    if full:
+        flush_served()
+
+
+def flush_served() -> None:
+    """Print the answers counted since the last flush as the metric AnswersServed, one EMF
+    document per version (a document's dimensions hold one value each): by service, bank and
+    version, and by service, bank and role."""
+    with _served_lock:
+        served = dict(_served)
+        _served.clear()
+    if is_metrics_disabled():
+        return
+    for (bank, version, role), customers in served.items():
+        print(json.dumps(served_document(bank, version, role, customers), separators=(",", ":")))
+
+
+def served_document(bank: str, version: str, role: str, customers: int) -> dict[str, Any]:
+    """The EMF document of AnswersServed for one version, in the namespace and with the
+    default dimensions of `metrics`."""
+    document = AmazonCloudWatchEMFProvider(
+        namespace=metrics.namespace,
+        service=metrics.service,
+        default_dimensions=dict(metrics.default_dimensions),
+    )
+    document.add_metric(name="AnswersServed", unit=MetricUnit.Count, value=customers)
+    document.add_dimension(name="bank", value=bank)
+    document.add_dimension(name="version", value=version)
+    by_role = {"bank": bank, "role": role}
+    document.add_dimensions(**({"service": metrics.service} if metrics.service else {}), **by_role)
+    return dict(document.serialize_metric_set())
+
+
+def log_metrics(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Powertools' `log_metrics` (with the ColdStart metric when metrics are on), then the
+    answers of each version served during the invocation. (Any arguments, as Powertools'
+    decorator takes: the function file and the local runs pass their own contexts.)"""
+    flushing = metrics.log_metrics(handler, capture_cold_start_metric=COLD_START_METRIC)
+
+    @functools.wraps(handler)
+    def invocation(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return flushing(*args, **kwargs)
+        finally:
+            flush_served()
+
+    return invocation

@@ -28,7 +28,7 @@ from bankreco.api.schemas import (
 from bankreco.api.swagger import swagger_response
 from bankreco.domain.service import get_recommender
 from bankreco.ids import BANK_PATTERN
-from bankreco.observability import COLD_START_METRIC, logger, metrics, tracer
+from bankreco.observability import log_metrics, logger, tracer
 
 ERRORS: Final = {
     400: "A field is missing or wrong (each is named), or the body is not a JSON object.",
@@ -109,7 +109,7 @@ def legacy_predict(profile: CustomerProfile) -> LegacyResponse:
 @route("GET", "/models/current", summary="The model this stage serves",
        responses=responses(ModelInfo, "The model and how it was made.", 400, 404, 503))  # fmt: skip
 def current_model(bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = None) -> ModelInfo:
-    return render.model_info(get_recommender().current_model(bank))
+    return render.model_info(get_recommender().serving(bank))
 
 
 @route("GET", "/swagger", include_in_schema=False)
@@ -133,6 +133,6 @@ app.exception_handler(Exception)(error)
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=COLD_START_METRIC)
+@log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

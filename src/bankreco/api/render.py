@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from bankreco.api.schemas import LegacyResponse, ModelInfo, Recommendation, RecommendationResponse
+from bankreco.api.schemas import (
+    ChallengerInfo,
+    LegacyResponse,
+    ModelInfo,
+    Recommendation,
+    RecommendationResponse,
+)
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
-from bankreco.domain.model import LoadedModel
+from bankreco.domain.cache import Serving
 from bankreco.domain.recommender import Ranked
 
 _RECOMMENDED = [(code, PRODUCTS[code]) for code in PRODUCT_CODES]
@@ -24,12 +30,17 @@ def recommendation(ranked: Ranked, customer_id: str | None) -> RecommendationRes
 
 
 def legacy(ranked: Ranked) -> LegacyResponse:
-    """The original service's answer: the product codes, separated by spaces."""
-    return LegacyResponse(Predictions=" ".join(PRODUCT_CODES[j] for j in ranked.products[0]))
+    """The original service's answer: the product codes, separated by spaces, and the
+    version that chose them."""
+    return LegacyResponse(
+        Predictions=" ".join(PRODUCT_CODES[j] for j in ranked.products[0]),
+        model_version=ranked.version,
+    )
 
 
-def model_info(model: LoadedModel) -> ModelInfo:
-    """What a served model is and how it was made."""
+def model_info(serving: Serving) -> ModelInfo:
+    """What a bank's champion is and how it was made, and its challenger with its share."""
+    model, challenger = serving.champion, serving.challenger
     manifest = model.manifest
     return ModelInfo(
         bank=model.bank,
@@ -40,4 +51,14 @@ def model_info(model: LoadedModel) -> ModelInfo:
         sha256=manifest.model_sha256,
         metrics=manifest.metrics,
         training=manifest.training,
+        challenger=None
+        if challenger is None
+        else ChallengerInfo(
+            model_version=challenger.version,
+            share=serving.share,
+            created_at=challenger.manifest.created_at,
+            estimator=challenger.manifest.estimator,
+            sha256=challenger.manifest.model_sha256,
+            metrics=challenger.manifest.metrics,
+        ),
     )

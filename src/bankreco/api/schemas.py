@@ -290,9 +290,27 @@ class BatchResponse(BaseModel):
 
 class LegacyResponse(BaseModel):
     Predictions: str = Field(description="Seven product codes separated by spaces.")
+    model_version: str = Field(description="The model version that chose them.")
+
+
+class ChallengerInfo(BaseModel):
+    """A version served beside the champion to a share of the bank's customers."""
+
+    model_version: str
+    share: float = Field(
+        gt=0,
+        lt=100,
+        description="Percent of the bank's customers it answers (the rest: the champion).",
+    )
+    created_at: datetime
+    estimator: str
+    sha256: str
+    metrics: dict[str, Any]
 
 
 class ModelInfo(BaseModel):
+    """The bank's champion (the model serving every customer not routed to a challenger)."""
+
     bank: str
     model_version: str
     created_at: datetime
@@ -301,3 +319,6 @@ class ModelInfo(BaseModel):
     sha256: str
     metrics: dict[str, Any]
     training: dict[str, Any]
+    challenger: ChallengerInfo | None = Field(
+        default=None, description="The challenger and its share; null when there is none."
+    )

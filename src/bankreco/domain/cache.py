@@ -1,8 +1,10 @@
 """The warm in-memory cache of models, one entry per bank.
 
-A bank's model is loaded on first use, revalidated against `current.json` at most every
-`ttl` seconds with a conditional read, swapped for a new version without a redeploy, and
-evicted least-recently-used when the cached bytes exceed `max_bytes`.
+A bank's models (its champion, and the challenger `current.json` may name beside it) are
+loaded on first use, revalidated against `current.json` at most every `ttl` seconds with a
+conditional read, swapped for new versions without a redeploy (a version already cached, such
+as a promoted challenger, is kept, not fetched again), and evicted least-recently-used when the
+cached bytes exceed `max_bytes`.
 
 Loads and refreshes run on a small pool of worker threads, one at a time per bank, so no
 request waits on the store for longer than a stated budget:
@@ -12,6 +14,9 @@ request waits on the store for longer than a stated budget:
   then is answered from the cached model while the refresh finishes.
 While a model is cached, store failures and bad new versions are logged and the last good
 model is kept. A version that failed verification is remembered as bad and not fetched again.
+A challenger that cannot be loaded is not served: the champion answers every customer, with a
+warning and the metric ChallengerRefused; one the store failed to give is tried again at the
+next revalidation.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from bankreco.domain.model import LoadedModel
@@ -34,11 +39,33 @@ from bankreco.store import ModelStore
 REMEMBERED_BAD: Final = 64
 
 
-@dataclass
+@dataclass(frozen=True)
+class Serving:
+    """The models answering one bank's customers: its champion and, for `share` percent of
+    them, the challenger (None: the champion answers them all)."""
+
+    champion: LoadedModel
+    challenger: LoadedModel | None = None
+    share: float = 0.0
+
+    @property
+    def nbytes(self) -> int:
+        return self.champion.nbytes + (self.challenger.nbytes if self.challenger else 0)
+
+    def by_version(self) -> dict[str, LoadedModel]:
+        """Each model held, by its version."""
+        models = [self.champion, self.challenger] if self.challenger else [self.champion]
+        return {model.version: model for model in models}
+
+
+@dataclass(frozen=True)
 class _Entry:
-    model: LoadedModel
+    serving: Serving
     etag: str
     checked_at: float
+    #: The pointer names a challenger the store failed to give: the next revalidation reads
+    #: the pointer in full, so that the challenger is tried again.
+    retry: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,22 +110,26 @@ class ModelCache:
         self.registry = Registry(store, self.registry.keys, self.registry.policy)
 
     def get(self, bank: str) -> LoadedModel:
-        """The model to serve for `bank`, loading or revalidating it when due."""
+        """The champion of `bank`, loading or revalidating it when due."""
+        return self.serving(bank).champion
+
+    def serving(self, bank: str) -> Serving:
+        """The models answering `bank`'s customers, loading or revalidating them when due."""
         with self._lock:
             entry = self._entries.get(bank)
             if entry and self._clock() - entry.checked_at < self.ttl:
                 self._entries.move_to_end(bank)
                 record_lookup(hit=True)
-                return entry.model
+                return entry.serving
             update = self._start(bank, entry)
         record_lookup(hit=False)
         if entry is None:
-            return self._wait(update, self.budget.load_timeout).model
+            return self._wait(update, self.budget.load_timeout).serving
         try:
-            return update.result(self.budget.refresh_wait).model
+            return update.result(self.budget.refresh_wait).serving
         except TimeoutError:
             count("StaleModelServed")
-            return entry.model  # the refresh goes on; this request does not wait for it
+            return entry.serving  # the refresh goes on; this request does not wait for it
 
     def preload(self, bank: str, timeout: float) -> None:
         """Load `bank`'s model, waiting at most `timeout` seconds (the load goes on after)."""
@@ -107,9 +138,10 @@ class ModelCache:
         self._wait(update, timeout)
 
     def cached(self) -> dict[str, str]:
-        """Bank -> version of every model in memory, least recently used first."""
+        """Bank -> its champion's version, for every bank in memory, least recently used
+        first."""
         with self._lock:
-            return {bank: e.model.version for bank, e in self._entries.items()}
+            return {bank: e.serving.champion.version for bank, e in self._entries.items()}
 
     def _start(self, bank: str, entry: _Entry | None) -> Future[_Entry]:
         """The load or refresh of `bank` under way, started if there is none (under the lock)."""
@@ -145,23 +177,43 @@ class ModelCache:
                 self._pending.pop(bank, None)
 
     def _load(self, bank: str) -> _Entry:
-        return self._load_version(bank, self.registry.read_pointer(bank))
+        return self._entry(bank, self.registry.read_pointer(bank), None)
 
-    def _load_version(self, bank: str, pointer: Pointer) -> _Entry:
-        known_bad = self._bad.get((bank, pointer.version))
+    def _entry(self, bank: str, pointer: Pointer, cached: Serving | None) -> _Entry:
+        """The entry of what `pointer` names, reusing the models of `cached` by version. The
+        champion must load; a challenger that cannot is left out."""
+        known = cached.by_version() if cached else {}
+        champion = known.get(pointer.version) or self._load_version(bank, pointer.version)
+        named = pointer.challenger
+        if named is None:
+            return _Entry(Serving(champion), pointer.etag, self._clock())
+        try:
+            challenger = known.get(named.version) or self._load_version(bank, named.version)
+        except BankrecoError as exc:
+            count("ChallengerRefused")
+            logger.warning(
+                "challenger not served: the champion answers every customer",
+                extra={"bank": bank, "version": named.version, "reason": str(exc)},
+            )
+            retry = isinstance(exc, StoreError)
+            return _Entry(Serving(champion), pointer.etag, self._clock(), retry)
+        return _Entry(Serving(champion, challenger, named.share), pointer.etag, self._clock())
+
+    def _load_version(self, bank: str, version: str) -> LoadedModel:
+        known_bad = self._bad.get((bank, version))
         if known_bad is not None:
             raise known_bad
         started = time.perf_counter()
         try:
-            manifest, name, data = self.registry.fetch(bank, pointer.version)
-            model = LoadedModel.from_artifact(bank, pointer.version, manifest, name, data)
+            manifest, name, data = self.registry.fetch(bank, version)
+            model = LoadedModel.from_artifact(bank, version, manifest, name, data)
         except StoreError:
             raise  # the store may answer next time
         except BankrecoError as exc:
-            self._remember_bad(bank, pointer.version, exc)
+            self._remember_bad(bank, version, exc)
             raise
-        record_load(bank, pointer.version, time.perf_counter() - started)
-        return _Entry(model, pointer.etag, self._clock())
+        record_load(bank, version, time.perf_counter() - started)
+        return model
 
     def _remember_bad(self, bank: str, version: str, exc: BankrecoError) -> None:
         with self._lock:
@@ -175,22 +227,24 @@ class ModelCache:
 
     def _refresh(self, bank: str, entry: _Entry) -> _Entry:
         try:
-            pointer = self.registry.read_pointer_if_changed(bank, entry.etag)
-            if pointer is None or pointer.version == entry.model.version:
-                etag = pointer.etag if pointer else entry.etag
-                return _Entry(entry.model, etag, self._clock())
-            return self._load_version(bank, pointer)
+            if entry.retry:
+                pointer: Pointer | None = self.registry.read_pointer(bank)
+            else:
+                pointer = self.registry.read_pointer_if_changed(bank, entry.etag)
+            if pointer is None:
+                return replace(entry, checked_at=self._clock())
+            return self._entry(bank, pointer, entry.serving)
         except BankrecoError as exc:
             count("ModelRefreshFailed")
             logger.warning(
                 "keeping the cached model: revalidation failed",
-                extra={"bank": bank, "version": entry.model.version, "reason": str(exc)},
+                extra={"bank": bank, "version": entry.serving.champion.version, "reason": str(exc)},
             )
-            return _Entry(entry.model, entry.etag, self._clock())
+            return replace(entry, checked_at=self._clock())
 
     def _evict(self) -> None:
-        total = sum(e.model.nbytes for e in self._entries.values())
+        total = sum(e.serving.nbytes for e in self._entries.values())
         while total > self.max_bytes and len(self._entries) > 1:
             bank, entry = self._entries.popitem(last=False)
-            total -= entry.model.nbytes
+            total -= entry.serving.nbytes
             logger.info("evicted model from cache", extra={"bank": bank})

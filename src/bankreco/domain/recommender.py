@@ -1,25 +1,33 @@
-"""The domain: rank the products each customer is most likely to add next."""
+"""The domain: rank the products each customer is most likely to add next, with the model
+that answers them: the bank's champion, or its challenger for the customers routed to it
+(bankreco.domain.traffic)."""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
-from bankreco.domain.cache import ModelCache
+from bankreco.domain import traffic
+from bankreco.domain.cache import ModelCache, Serving
 from bankreco.domain.model import LoadedModel
 from bankreco.domain.profile import Profile, encode_profiles, owned_matrix
 from bankreco.domain.ranking import top_products
 from bankreco.errors import BankrecoError, UnknownBank
 from bankreco.ids import check_bank
+from bankreco.observability import record_served
 from bankreco.settings import Settings
+
+Numbered = tuple[int, Profile]
 
 
 class Ranked(NamedTuple):
-    """The answers of one bank's model: per profile, its top_k catalog columns (indexes into
-    catalog.PRODUCT_CODES) and their scores, best first, without the products it holds."""
+    """The answers of one model version of a bank: per profile, its top_k catalog columns
+    (indexes into catalog.PRODUCT_CODES) and their scores, best first, without the products it
+    holds."""
 
     bank: str
     version: str
@@ -28,8 +36,8 @@ class Ranked(NamedTuple):
 
 
 class Group(NamedTuple):
-    """Profiles of a batch routed together: their positions, the bank that answers them (None
-    when the bank they name is refused) and the outcome."""
+    """Profiles of a batch answered together: their positions, the bank that answers them
+    (None when the bank they name is refused) and the outcome, whose version made it."""
 
     indexes: list[int]
     profiles: list[Profile]
@@ -40,9 +48,12 @@ class Group(NamedTuple):
 class Recommender:
     """Answers recommendation requests for the banks this stage serves."""
 
-    def __init__(self, settings: Settings, cache: ModelCache) -> None:
+    def __init__(
+        self, settings: Settings, cache: ModelCache, draw: traffic.Draw | None = None
+    ) -> None:
         self.settings = settings
         self.cache = cache
+        self.draw = draw or random.random  # routes the customers without an id
 
     def bank_for(self, requested: str | None) -> str:
         """The bank that answers: the request's own, if this stage serves it, or the stage's."""
@@ -52,22 +63,49 @@ class Recommender:
         return bank
 
     def recommend(self, profile: Profile) -> Ranked:
-        """The ranked answer for one customer (one row)."""
-        return self.rank(self.bank_for(profile.bank), [profile])
+        """The ranked answer for one customer (one row), by the model routed to."""
+        bank = self.bank_for(profile.bank)
+        [(model, role, _)] = self._split(bank, [(0, profile)])
+        return self.rank(model, [profile], role)
 
-    def recommend_each(self, profiles: Sequence[tuple[int, Profile]]) -> Iterator[Group]:
-        """Numbered profiles grouped by the bank that answers them, each group ranked at
-        once; a group that cannot be answered carries its error, and the others go on."""
+    def recommend_each(self, profiles: Sequence[Numbered]) -> Iterator[Group]:
+        """Numbered profiles grouped by the model that answers them (per bank, its champion
+        and its challenger), each group ranked at once; a group that cannot be answered
+        carries its error, and the others go on."""
         for bank, group in self._by_bank(profiles).items():
-            indexes = [i for i, _ in group]
-            members = [profile for _, profile in group]
             if isinstance(bank, BankrecoError):
-                yield Group(indexes, members, None, bank)
+                yield Group([i for i, _ in group], [p for _, p in group], None, bank)
                 continue
             try:
-                yield Group(indexes, members, bank, self.rank(bank, members))
+                parts = self._split(bank, group)
             except BankrecoError as exc:
-                yield Group(indexes, members, bank, exc)
+                yield Group([i for i, _ in group], [p for _, p in group], bank, exc)
+                continue
+            for model, role, part in parts:
+                indexes, members = [i for i, _ in part], [p for _, p in part]
+                try:
+                    yield Group(indexes, members, bank, self.rank(model, members, role))
+                except BankrecoError as exc:
+                    yield Group(indexes, members, bank, exc)
+
+    def _split(
+        self, bank: str, group: Sequence[Numbered]
+    ) -> list[tuple[LoadedModel, str, list[Numbered]]]:
+        """`group` split by the model routed to: the champion's part, then the challenger's
+        (an empty part left out)."""
+        serving = self.cache.serving(bank)
+        if serving.challenger is None:
+            return [(serving.champion, traffic.CHAMPION, list(group))]
+        champions: list[Numbered] = []
+        challengers: list[Numbered] = []
+        for item in group:
+            routed = traffic.to_challenger(bank, item[1].customer_id, serving.share, self.draw)
+            (challengers if routed else champions).append(item)
+        parts = [
+            (serving.champion, traffic.CHAMPION, champions),
+            (serving.challenger, traffic.CHALLENGER, challengers),
+        ]
+        return [part for part in parts if part[2]]
 
     def _by_bank(
         self, profiles: Sequence[tuple[int, Profile]]
@@ -86,14 +124,20 @@ class Recommender:
         return groups
 
     def current_model(self, bank: str | None) -> LoadedModel:
-        """The model the stage serves for `bank`."""
+        """The champion the stage serves for `bank`."""
         return self.cache.get(self.bank_for(bank))
 
-    def rank(self, bank: str, profiles: Sequence[Profile]) -> Ranked:
-        """Score `profiles` with `bank`'s model and rank each one's products."""
-        model = self.cache.get(bank)
+    def serving(self, bank: str | None) -> Serving:
+        """The champion and the challenger the stage serves for `bank`."""
+        return self.cache.serving(self.bank_for(bank))
+
+    def rank(
+        self, model: LoadedModel, profiles: Sequence[Profile], role: str = traffic.CHAMPION
+    ) -> Ranked:
+        """Score `profiles` with `model` and rank each one's products; counted as answers of
+        the model's version in its `role`."""
         if not profiles:
-            return Ranked(bank, model.version, [], [])
+            return Ranked(model.bank, model.version, [], [])
         owned = owned_matrix(profiles)
         top_k = np.fromiter((p.top_k for p in profiles), dtype=np.intp, count=len(profiles))
         top = top_products(model, encode_profiles(profiles, owned), owned, top_k)
@@ -102,4 +146,5 @@ class Recommender:
             keep = top.counts.tolist()
             products = [row[:k] for row, k in zip(products, keep, strict=True)]
             kept = [row[:k] for row, k in zip(kept, keep, strict=True)]
-        return Ranked(bank, model.version, products, kept)
+        record_served(model.bank, model.version, role, len(profiles))
+        return Ranked(model.bank, model.version, products, kept)

@@ -2,8 +2,11 @@
 
 Layout below the store root: `<bank>/versions/<version>/{manifest.json, model.pkl,
 model.forest.npz, model.sig}` (each file created once, never overwritten) and
-`<bank>/current.json` naming the version served. `model.sig` is the version's signature by
-its bank's key (bankreco.signing.statement).
+`<bank>/current.json` naming the version served, the champion, and optionally a challenger
+served to a share of the bank's customers:
+`{"version": champion, "challenger": {"version": V, "share": 10}, "updated_at": ...}` (share:
+percent, 0 < share < 100). `model.sig` is the version's signature by its bank's key
+(bankreco.signing.statement).
 
 Fetching verifies before anything reaches a loader: the signature with the bank's trusted
 key (from the settings, never from the store), the bank and version it names, the manifest
@@ -43,11 +46,21 @@ _warned_unsigned: set[tuple[str, str]] = set()  # versions served unsigned, warn
 
 
 @dataclass(frozen=True)
+class Challenger:
+    """A version served beside the champion to `share` percent of a bank's customers."""
+
+    version: str
+    share: float
+
+
+@dataclass(frozen=True)
 class Pointer:
-    """The content of `current.json` and its tag in the store."""
+    """The content of `current.json` and its tag in the store: the champion's version and the
+    challenger, if one is named."""
 
     version: str
     etag: str
+    challenger: Challenger | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,9 @@ class Listed:
     map_at_7: float | None
     bytes: int
     model_sha256: str
-    current: bool
+    current: bool  # the champion
+    challenger: bool = False
+    traffic: float = 0.0  # percent of the bank's customers it answers
 
 
 @dataclass(frozen=True)
@@ -135,6 +150,16 @@ class Registry:
             for name in manifest.files:
                 self._artifact(bank, version, manifest, name, signed)
             return Verified(manifest, signed)
+
+    def read_file(self, bank: str, version: str, name: str) -> bytes:
+        """One artifact of a version (e.g. its model card, `manifest.card.file`), checked
+        against the manifest and the signature as `verify` checks each; IntegrityError for a
+        name the manifest does not list."""
+        with _refusals(bank, version):
+            manifest, signed = self._manifest(bank, version)
+            if name not in manifest.files:
+                raise IntegrityError(f"{name!r} is not a file of {bank}/{version}")
+            return self._artifact(bank, version, manifest, name, signed)
 
     def _signature(self, bank: str, version: str) -> SignedVersion | None:
         """What the version's signature says, verified with the bank's trusted key; None for
@@ -205,13 +230,24 @@ class Registry:
         except ObjectNotFound as exc:
             raise IntegrityError(f"{bank}/{version} is incomplete in the store: {exc}") from exc
 
-    def publish(self, bank: str, manifest: Manifest, files: dict[str, bytes]) -> str:
-        """Sign and upload a new immutable version, read it back, then make it current. The
-        signature is written last: a version is complete once signed."""
+    def publish(
+        self,
+        bank: str,
+        manifest: Manifest,
+        files: dict[str, bytes],
+        challenger_share: float | None = None,
+    ) -> str:
+        """Sign and upload a new immutable version, read it back, then serve it: as the
+        champion, or with `challenger_share` as the challenger for that percent of customers
+        (the champion stays). The signature is written last: a version is complete once
+        signed."""
         if sorted(files) != sorted(manifest.files):
             raise IntegrityError(f"expected the files {manifest.files}, got {sorted(files)}")
         for name, data in files.items():
             manifest.verify_file(name, data)
+        if challenger_share is not None:
+            check_share(challenger_share)
+            self._champion_for_challenger(bank)  # checked before uploading anything
         model = files[manifest.model_file]
         version = f"v{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')[:-3]}Z-{sha256(model)[:8]}"
         signer = self.keys.signer(bank, create=isinstance(self.store, LocalStore))
@@ -219,21 +255,75 @@ class Registry:
         signature = statement.sign(bank, version, version_files, signer)
         for name, data in {**version_files, SIGNATURE_FILE: signature}.items():
             self.store.write_new(self._version_key(bank, version, name), data)
-        self.set_current(bank, version)  # reads the version back and verifies it first
+        # Each reads the version back and verifies it before the pointer names it.
+        if challenger_share is None:
+            self.set_current(bank, version)
+        else:
+            self.set_challenger(bank, version, challenger_share)
         return version
 
     def set_current(self, bank: str, version: str) -> None:
-        """Serve `version` (it must exist and verify): publishing's last step, and rollback."""
+        """Serve `version` (it must exist and verify) as the only model, with no challenger:
+        publishing's last step, promotion and rollback."""
         self.verify(bank, version)
-        body = {"version": version, "updated_at": datetime.now(UTC).isoformat()}
-        self.store.write(f"{check_bank(bank)}/{POINTER_FILE}", json.dumps(body).encode())
+        self._write_pointer(bank, version, None)
+
+    def set_challenger(self, bank: str, version: str, share: float) -> str:
+        """Serve `version` (it must exist and verify) to `share` percent of the bank's
+        customers beside the champion, which stays; the champion's version. The pointer is
+        read, then written: two publishers at once may overwrite each other's challenger."""
+        share = check_share(share)
+        self.verify(bank, version)
+        champion = self._champion_for_challenger(bank)
+        if version == champion:
+            raise ValueError(f"{bank}/{version} is the champion already")
+        self._write_pointer(bank, champion, Challenger(version, share))
+        return champion
+
+    def _champion_for_challenger(self, bank: str) -> str:
+        try:
+            return self.read_pointer(bank).version
+        except ModelNotPublished as exc:
+            raise ModelNotPublished(
+                f"bank {bank!r} has no champion for a challenger to challenge: publish one "
+                "without a challenger first"
+            ) from exc
+
+    def promote(self, bank: str) -> str:
+        """Make the challenger the champion (verified again), with no challenger left; its
+        version. ValueError when the bank has no challenger."""
+        challenger = self._challenger(bank)
+        self.set_current(bank, challenger.version)
+        return challenger.version
+
+    def set_share(self, bank: str, share: float) -> str:
+        """Serve the challenger to `share` percent of the customers from now on; the
+        champion's version."""
+        return self.set_challenger(bank, self._challenger(bank).version, share)
+
+    def _challenger(self, bank: str) -> Challenger:
+        challenger = self.read_pointer(bank).challenger
+        if challenger is None:
+            raise ValueError(f"bank {bank!r} has no challenger")
+        return challenger
+
+    def _write_pointer(self, bank: str, champion: str, challenger: Challenger | None) -> None:
+        body: dict[str, object] = {"version": champion}
+        if challenger:
+            share = challenger.share
+            body["challenger"] = {"version": challenger.version, "share": _number(share)}
+        body["updated_at"] = datetime.now(UTC).isoformat()
+        self.store.write(self._pointer_key(bank), json.dumps(body).encode())
 
     def listing(self, bank: str) -> list[Listed]:
-        """Every published version of `bank`, oldest first, with what its manifest says."""
+        """Every published version of `bank`, oldest first, with what its manifest says and
+        the share of customers it answers."""
         try:
-            current: str | None = self.read_pointer(bank).version
+            pointer: Pointer | None = self.read_pointer(bank)
         except ModelNotPublished:
-            current = None
+            pointer = None
+        traffic = _traffic(pointer)
+        challenger = pointer.challenger.version if pointer and pointer.challenger else None
         listed = []
         for version in self.versions(bank):
             data = self.store.read(self._version_key(bank, version, MANIFEST_FILE)).data
@@ -247,7 +337,9 @@ class Registry:
                     None if map_at_7 is None else float(map_at_7),
                     served,
                     manifest.model_sha256,
-                    version == current,
+                    current=pointer is not None and version == pointer.version,
+                    challenger=version == challenger,
+                    traffic=traffic.get(version, 0.0),
                 )
             )
         return listed
@@ -278,9 +370,48 @@ def _published(bank: str) -> Iterator[None]:
         raise ModelNotPublished(f"no model has been published for bank {bank!r}") from exc
 
 
+def check_share(share: float) -> float:
+    """`share`, a percent of customers a challenger may get (0 < share < 100); ValueError
+    otherwise."""
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share < 100:
+        raise ValueError(f"a challenger's share is a percent above 0 and below 100, not {share}")
+    return float(share)
+
+
+def _number(share: float) -> float | int:
+    """A share as the pointer writes it: 10, not 10.0."""
+    return int(share) if share.is_integer() else share
+
+
+def _traffic(pointer: Pointer | None) -> dict[str, float]:
+    """Version -> percent of the customers it answers, for the versions `pointer` names."""
+    if pointer is None:
+        return {}
+    if pointer.challenger is None:
+        return {pointer.version: 100.0}
+    share = pointer.challenger.share
+    return {pointer.version: 100.0 - share, pointer.challenger.version: share}
+
+
 def _pointer(key: str, blob: Blob) -> Pointer:
     try:
-        version = str(json.loads(blob.data)["version"])
+        body = json.loads(blob.data)
+        version = str(body["version"])
+        challenger = _parse_challenger(body.get("challenger"))
     except (ValueError, KeyError, TypeError) as exc:
         raise IntegrityError(f"{key} is not a valid pointer") from exc
-    return Pointer(check_version(version), blob.etag)
+    if challenger and challenger.version == version:
+        raise IntegrityError(f"{key} is not a valid pointer: its challenger is its champion")
+    return Pointer(check_version(version), blob.etag, challenger)
+
+
+def _parse_challenger(named: object) -> Challenger | None:
+    """The pointer's `challenger` (None when absent); ValueError or TypeError if malformed."""
+    if named is None:
+        return None
+    if not isinstance(named, dict):
+        raise TypeError("the challenger is not an object")
+    version = str(named["version"])
+    if not is_version(version):
+        raise ValueError(f"the challenger {version[:80]!r} is not a version id")
+    return Challenger(version, check_share(named["share"]))
