@@ -20,23 +20,30 @@ def average_precision(actual: set[int], predicted: list[int], k: int = K) -> flo
     return total / min(len(actual), k)
 
 
-def map_at_k(added: npt.NDArray[np.bool_], scores: npt.NDArray[np.float64], k: int = K) -> float:
-    """Mean AP@k over every customer (row): `added` marks the truth, `scores` rank products."""
+def average_precisions(
+    added: npt.NDArray[np.bool_], scores: npt.NDArray[np.float64], k: int = K
+) -> npt.NDArray[np.float64]:
+    """AP@k of each customer (row): `added` marks the truth, `scores` rank products; 0 for a
+    customer who added nothing."""
     if added.shape != scores.shape:
         raise ValueError(f"shapes differ: {added.shape} vs {scores.shape}")
-    if len(added) == 0:
-        return 0.0
     top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
     hit = np.take_along_axis(added, top, axis=1)
-    precision = np.cumsum(hit, axis=1) / np.arange(1, k + 1)
+    precision = np.cumsum(hit, axis=1) / np.arange(1, hit.shape[1] + 1)
     denominator = np.minimum(added.sum(axis=1), k)
-    ap = np.divide(
+    ap: npt.NDArray[np.float64] = np.divide(
         (precision * hit).sum(axis=1),
         denominator,
         out=np.zeros(len(added)),
         where=denominator > 0,
     )
-    return float(ap.mean())
+    return ap
+
+
+def map_at_k(added: npt.NDArray[np.bool_], scores: npt.NDArray[np.float64], k: int = K) -> float:
+    """Mean AP@k over every customer (row): `added` marks the truth, `scores` rank products."""
+    ap = average_precisions(added, scores, k)
+    return float(ap.mean()) if len(ap) else 0.0
 
 
 def perfect_map(added: npt.NDArray[np.bool_]) -> float:

@@ -15,9 +15,11 @@ from bankreco import features
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
 from bankreco.data.reader import read_snapshots
 from bankreco.domain.manifest import MANIFEST_FILE, MODEL_FILE, Manifest
-from bankreco.metrics import K, map_at_k, perfect_map
+from bankreco.eligibility import removed_counts
+from bankreco.metrics import map_at_k, perfect_map
 from bankreco.training.dataset import MonthPair, month_pair, previous_month
-from bankreco.training.train import BASELINE_FILE, file_months, holdout_scores
+from bankreco.training.fairness import fairness_report, recommended
+from bankreco.training.train import BASELINE_FILE, file_months, holdout_scores, served_scores
 
 REPORT_DIR = "report"
 
@@ -32,9 +34,25 @@ class Evaluation:
     per_product: list[dict[str, Any]] = field(default_factory=list)
     calibration: list[dict[str, float]] = field(default_factory=list)
     adders: int = 0  # customers who added at least one product
+    model: str = "model"  # the model directory's name
+    excluded_features: list[str] = field(default_factory=list)
+    #: The model's eligibility rules: name, count, MAP@7 with and without them, and how many
+    #: customers each withheld product is withheld from. map_at_7["model"] is with them.
+    rules: dict[str, Any] = field(default_factory=dict)
+    fairness: dict[str, Any] = field(default_factory=dict)  # fairness.fairness_report
+    #: The same figures of a second model on the same customers (evaluate --compare).
+    compared: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"month": self.month, "customers": self.customers, "map_at_7": self.map_at_7}
+        found = {
+            "month": self.month,
+            "customers": self.customers,
+            "map_at_7": self.map_at_7,
+            "excluded_features": self.excluded_features,
+            "rules": self.rules,
+            "fairness": self.fairness,
+        }
+        return found | ({"compared": self.compared} if self.compared is not None else {})
 
 
 def check_model_dir(model_dir: Path) -> None:
@@ -91,57 +109,135 @@ def popularity_scores(manifest: Manifest, pair: MonthPair) -> np.ndarray:
     return np.tile(row / max(row.sum(), 1.0), (len(pair.ncodpers), 1))
 
 
-def evaluate(data: str | Path, model_dir: str | Path, progress: bool = False) -> Evaluation:
-    """Score the model and the baselines on the last month of `data`.
+@dataclass(frozen=True)
+class Month:
+    """The evaluation month: its customers, what they added, and their profiles encoded (the
+    eligibility rules and the fairness groups read them)."""
 
-    Baselines as in the reference: the most-popular list and the demographics-only model know
-    nothing of the customer's products; the model and the oracle exclude products held.
+    pair: MonthPair
+    added: np.ndarray
+    profile: features.FloatMatrix
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """A model's ranking of the month: as served (held products and products the rules
+    withhold last) and without the rules."""
+
+    manifest: Manifest
+    served: np.ndarray
+    without_rules: np.ndarray
+
+    def summary(self, month: Month) -> dict[str, Any]:
+        """The rules' section of the evaluation: MAP@7 with and without them."""
+        rules = self.manifest.rules
+        return {
+            "name": rules.name if rules else None,
+            "count": len(rules.rules) if rules else 0,
+            "map_at_7": {
+                "with_rules": map_at_k(month.added, self.served),
+                "without_rules": map_at_k(month.added, self.without_rules),
+            },
+            "withheld": removed_counts(rules, month.profile) if rules else {},
+        }
+
+
+def rank(directory: Path, month: Month) -> Ranking:
+    """The ranking of `month` by the model in `directory`, its excluded fields unknown."""
+    manifest, model = load_verified(directory)
+    scores = holdout_scores(model, month.pair, excluded=manifest.excluded_features)
+    return Ranking(manifest, served_scores(scores, manifest.rules, month.profile), scores)
+
+
+def evaluate(
+    data: str | Path,
+    model_dir: str | Path,
+    progress: bool = False,
+    compare: str | Path | None = None,
+) -> Evaluation:
+    """Score the model and the baselines on the last month of `data`, with the fairness
+    report of the model's ranking, and the same figures of the model in `compare` if given.
+
+    The model ranks as served, with its eligibility rules. Baselines as in the reference: the
+    most-popular list and the demographics-only model know nothing of the customer's
+    products; the model and the oracle exclude products held.
     """
     directory = Path(model_dir)
-    # The model directory and the file are checked before the model loads, and scikit-learn
-    # with it, which takes seconds.
-    read_manifest(directory)
-    month = file_months(data, progress)[-1]
-    manifest, model = load_verified(directory)
-    read = read_snapshots(data, [previous_month(month), month], progress=progress)
-    pair = month_pair(read.frame, month)
-    added = pair.added
-    ranked = {"model": holdout_scores(model, pair), "popularity": popularity_scores(manifest, pair)}
-    baseline_path = directory / BASELINE_FILE
-    if baseline_path.exists():
-        baseline = pickle.loads(baseline_path.read_bytes())
-        ranked["demographics_only"] = holdout_scores(baseline, pair, with_products=False)
-    oracle = oracle_scores(Path(data).with_suffix(".oracle.csv"), pair)
-    if oracle is not None:
-        ranked["oracle"] = oracle
-    results = {name: map_at_k(added, scores) for name, scores in ranked.items()}
-    results["perfect"] = perfect_map(added)
+    # The model directories and the file are checked before the model loads, and
+    # scikit-learn with it, which takes seconds.
+    for checked in (directory, *([Path(compare)] if compare else [])):
+        read_manifest(checked)
+    last = file_months(data, progress)[-1]
+    read = read_snapshots(data, [previous_month(last), last], progress=progress)
+    pair = month_pair(read.frame, last)
+    month = Month(pair, pair.added, pair.encode(with_products=False))
+    ranking = rank(directory, month)
+    ranked = _baselines(directory, ranking.manifest, month.pair, Path(data))
+    results = {name: map_at_k(month.added, scores) for name, scores in ranked.items()}
     return Evaluation(
-        month=month,
+        month=last,
         customers=len(pair.ncodpers),
-        map_at_7=results,
-        per_product=_per_product(added, ranked["model"]),
-        calibration=_calibration(added, ranked["model"]),
-        adders=int(added.any(axis=1).sum()),
+        map_at_7={
+            "model": map_at_k(month.added, ranking.served),
+            **results,
+            "perfect": perfect_map(month.added),
+        },
+        per_product=_per_product(month.added, ranking.served),
+        calibration=_calibration(month.added, ranking.without_rules),
+        adders=int(month.added.any(axis=1).sum()),
+        model=directory.name,
+        excluded_features=ranking.manifest.excluded_features,
+        rules=ranking.summary(month),
+        fairness=fairness_report(month.added, ranking.served, month.profile),
+        compared=_compared(Path(compare), month) if compare else None,
     )
 
 
+def _baselines(
+    directory: Path, manifest: Manifest, pair: MonthPair, data: Path
+) -> dict[str, np.ndarray]:
+    """The scores of the most-popular list, the demographics-only model (if trained, without
+    the model's excluded fields) and the oracle (for a generated file)."""
+    ranked = {"popularity": popularity_scores(manifest, pair)}
+    baseline_path = directory / BASELINE_FILE
+    if baseline_path.exists():
+        baseline = pickle.loads(baseline_path.read_bytes())
+        ranked["demographics_only"] = holdout_scores(
+            baseline, pair, with_products=False, excluded=manifest.excluded_features
+        )
+    oracle = oracle_scores(data.with_suffix(".oracle.csv"), pair)
+    if oracle is not None:
+        ranked["oracle"] = oracle
+    return ranked
+
+
+def _compared(directory: Path, month: Month) -> dict[str, Any]:
+    """The figures of the model in `directory` on the same customers."""
+    ranking = rank(directory, month)
+    return {
+        "model": directory.name,
+        "path": str(directory),
+        "excluded_features": ranking.manifest.excluded_features,
+        "map_at_7": map_at_k(month.added, ranking.served),
+        "rules": ranking.summary(month),
+        "fairness": fairness_report(month.added, ranking.served, month.profile),
+    }
+
+
 def _per_product(added: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
-    top = np.zeros_like(added)
-    np.put_along_axis(top, np.argsort(-scores, axis=1, kind="stable")[:, :K], True, axis=1)
-    top &= scores > 0
+    top = recommended(scores)
     rows = []
     for j, code in enumerate(PRODUCT_CODES):
-        recommended, actual = int(top[:, j].sum()), int(added[:, j].sum())
+        shown, actual = int(top[:, j].sum()), int(added[:, j].sum())
         hits = int((top[:, j] & added[:, j]).sum())
         rows.append(
             {
                 "product": code,
                 "name": PRODUCTS[code],
                 "added": actual,
-                "recommended": recommended,
+                "recommended": shown,
                 "hits": hits,
-                "precision_at_7": hits / recommended if recommended else 0.0,
+                "precision_at_7": hits / shown if shown else 0.0,
                 "recall_at_7": hits / actual if actual else 0.0,
             }
         )

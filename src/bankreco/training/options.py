@@ -8,7 +8,10 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from bankreco.training.train import TrainConfig
 
 
 def positive_int(text: str) -> int:
@@ -165,7 +168,35 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="random seed of the hidden holdings and the fit (default 0)",
     )
+    _add_fairness_options(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_fairness_options(parser: argparse.ArgumentParser) -> None:
+    """train's options on what the model may read and offer."""
+    from bankreco.features import RAW_FIELDS
+
+    parser.add_argument(
+        "--exclude-features",
+        nargs="*",
+        metavar="FIELD",
+        help="profile fields the model never reads, such as a protected attribute: "
+        f"any of {', '.join(RAW_FIELDS)}. Serving still accepts them and ignores them; the "
+        "manifest records them (default: sexo, which costs no MAP@7 on generated banks and "
+        "evens out what men and women are offered; the option alone, without a field, "
+        "excludes none)",
+    )
+    rules = parser.add_mutually_exclusive_group()
+    rules.add_argument(
+        "--rules",
+        metavar="FILE",
+        help="the bank's eligibility rules (JSON: product, field, operator, value), checked and "
+        "embedded in the manifest, applied before ranking (default: the Santander rules shipped "
+        "with bankreco)",
+    )
+    rules.add_argument(
+        "--no-rules", action="store_true", help="a version without eligibility rules"
+    )
 
 
 def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
@@ -177,6 +208,33 @@ def add_evaluate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print the month, customers and MAP@7 scores as one JSON object instead of a table",
+        help="print the month, customers, MAP@7 scores, rules and fairness figures as one JSON "
+        "object instead of a table",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="a second model directory to score on the same customers: the report puts the two "
+        "side by side (MAP@7, and the disparities by sex, age band and segment)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig of `bankreco train`'s arguments; ValueError naming a field that is not
+    a profile field or a rules file that cannot be read or is invalid."""
+    from bankreco.eligibility import default_rules, read_rules
+    from bankreco.training.train import DEFAULT_EXCLUDED, TrainConfig
+
+    rules = read_rules(args.rules) if args.rules else default_rules()
+    return TrainConfig(
+        months=tuple(args.months) if args.months else None,
+        all_months=args.all_months,
+        max_iter=args.max_iter,
+        seed=args.seed,
+        threads=args.threads,
+        excluded_features=DEFAULT_EXCLUDED
+        if args.exclude_features is None
+        else tuple(dict.fromkeys(args.exclude_features)),
+        rules=None if args.no_rules else rules,
+    )

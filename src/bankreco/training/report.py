@@ -18,8 +18,10 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from bankreco.catalog import PRODUCTS
 from bankreco.training.dataset import previous_month
 from bankreco.training.evaluate import REPORT_DIR, Evaluation
+from bankreco.training.fairness import TITLES, lowest_ratio, markdown, shown_ratio
 
 NAMES = {
     "model": "model",
@@ -79,7 +81,161 @@ def _markdown(evaluation: Evaluation) -> list[str]:
         "",
         "![calibration of the model's scores](calibration.png)",
         "",
+        *_rules_markdown(evaluation.rules),
+        *_fairness_markdown(evaluation),
+        *_comparison_markdown(evaluation),
     ]
+
+
+def summary_lines(evaluation: Evaluation) -> list[str]:
+    """What `bankreco evaluate` prints after the MAP@7 table: the rules' effect, the
+    disparity ratios, and the compared model's figures."""
+    rules = evaluation.rules
+    if not rules or not evaluation.fairness:
+        return []
+    lines = [
+        f"rules {rules['name'] or 'none'} ({rules['count']}): MAP@7 "
+        f"{rules['map_at_7']['with_rules']:.5f} with them, "
+        f"{rules['map_at_7']['without_rules']:.5f} without",
+        f"MAP@7 disparity ratios (lowest group / highest): {_ratios(evaluation.fairness)}",
+    ]
+    other = evaluation.compared
+    if other is not None:
+        model = evaluation.map_at_7["model"]
+        change = (other["map_at_7"] - model) / model if model else 0.0
+        lines += [
+            f"compared with {other['model']} (excluded: "
+            f"{', '.join(other['excluded_features']) or 'none'}): MAP@7 {other['map_at_7']:.5f} "
+            f"({change:+.1%}), disparity ratios: {_ratios(other['fairness'])}"
+        ]
+    return lines
+
+
+def _ratios(fairness: dict[str, Any]) -> str:
+    return ", ".join(
+        f"{TITLES.get(name, name)} {shown_ratio(attribute['ratio']['map_at_7'])}"
+        for name, attribute in fairness["attributes"].items()
+    )
+
+
+def _rules_markdown(rules: dict[str, Any]) -> list[str]:
+    if not rules:  # not measured
+        return []
+    if not rules["count"]:
+        return ["## Eligibility rules", "", "This version has no eligibility rules.", ""]
+    withheld = ", ".join(f"{PRODUCTS[code]} {n:,}" for code, n in rules["withheld"].items())
+    return [
+        "## Eligibility rules",
+        "",
+        f"The model ranks as served, with its {rules['count']} rules `{rules['name']}`: MAP@7 "
+        f"{rules['map_at_7']['with_rules']:.5f} with them, "
+        f"{rules['map_at_7']['without_rules']:.5f} without. Customers each product is "
+        f"withheld from: {withheld or 'none'}.",
+        "",
+    ]
+
+
+def _fairness_markdown(evaluation: Evaluation) -> list[str]:
+    if not evaluation.fairness:  # not measured
+        return []
+    excluded = ", ".join(f"`{name}`" for name in evaluation.excluded_features) or "none"
+    return [
+        "## Fairness",
+        "",
+        "The model's ranking as served, by sex, age band and segment (fields the model "
+        f"excludes: {excluded}): each group's MAP@7 and the share of its customers shown each "
+        "product in their top 7. Ratio: the lowest group's figure over the highest's (1 is "
+        "parity; under 0.8 fails the four-fifths rule of thumb).",
+        "",
+        *markdown(evaluation.fairness),
+    ]
+
+
+def _labels(evaluation: Evaluation, other: dict[str, Any]) -> tuple[str, str]:
+    """Column names of the two models: their directories' names, or paths when they agree."""
+    if evaluation.model != other["model"]:
+        return evaluation.model, other["model"]
+    return "this model", other["path"]
+
+
+def _comparison_markdown(evaluation: Evaluation) -> list[str]:
+    other = evaluation.compared
+    if other is None or not evaluation.fairness:
+        return []
+    mine, theirs = _labels(evaluation, other)
+    lines = [
+        f"## Compared with {theirs}",
+        "",
+        f"| on the same {evaluation.customers:,} customers | {mine} | {theirs} | difference |",
+        "|---|---:|---:|---:|",
+        f"| fields excluded | {', '.join(evaluation.excluded_features) or 'none'} "
+        f"| {', '.join(other['excluded_features']) or 'none'} | |",
+        _difference_row("MAP@7 (as served)", evaluation.map_at_7["model"], other["map_at_7"]),
+        _difference_row(
+            "MAP@7 without rules",
+            evaluation.rules["map_at_7"]["without_rules"],
+            other["rules"]["map_at_7"]["without_rules"],
+        ),
+    ]
+    for name, attribute in evaluation.fairness["attributes"].items():
+        theirs_attribute = other["fairness"]["attributes"][name]
+        lines.append(
+            _difference_row(
+                f"MAP@7 ratio by {TITLES.get(name, name)}",
+                attribute["ratio"]["map_at_7"],
+                theirs_attribute["ratio"]["map_at_7"],
+                places=3,
+            )
+        )
+        lines.append(_lowest_row(TITLES.get(name, name), attribute, theirs_attribute))
+    return [*lines, "", *_product_ratios(evaluation.fairness, other["fairness"], mine, theirs)]
+
+
+def _difference_row(label: str, mine: float | None, theirs: float | None, places: int = 5) -> str:
+    """A row of the comparison: both figures and their difference, absolute and relative."""
+    if mine is None or theirs is None:
+        return f"| {label} | {shown_ratio(mine)} | {shown_ratio(theirs)} | |"
+    relative = f" ({(theirs - mine) / mine:+.1%})" if mine else ""
+    difference = f"{theirs - mine:+.{places}f}{relative}"
+    return f"| {label} | {mine:.{places}f} | {theirs:.{places}f} | {difference} |"
+
+
+def _lowest_row(title: str, mine: dict[str, Any], theirs: dict[str, Any]) -> str:
+    def shown(attribute: dict[str, Any]) -> str:
+        found = lowest_ratio(attribute)
+        return "-" if found is None else f"{found[1]:.2f} ({PRODUCTS[found[0]]})"
+
+    return f"| lowest product-rate ratio by {title} | {shown(mine)} | {shown(theirs)} | |"
+
+
+def _product_ratios(
+    mine: dict[str, Any], theirs: dict[str, Any], mine_label: str, theirs_label: str
+) -> list[str]:
+    """Each product's recommendation-rate ratio per attribute, for both models."""
+    names = list(mine["attributes"])
+    codes = dict.fromkeys(
+        code
+        for fairness in (mine, theirs)
+        for attribute in fairness["attributes"].values()
+        for code in attribute["ratio"]["recommended"]
+    )
+    head = " | ".join(
+        f"{TITLES.get(n, n)}: {label}" for n in names for label in (mine_label, theirs_label)
+    )
+    lines = [
+        "Recommendation-rate ratio of each product (lowest group / highest):",
+        "",
+        f"| product | {head} |",
+        "|---|" + "---:|" * (2 * len(names)),
+    ]
+    for code in codes:
+        cells = [
+            shown_ratio(fairness["attributes"][n]["ratio"]["recommended"].get(code))
+            for n in names
+            for fairness in (mine, theirs)
+        ]
+        lines.append(f"| {PRODUCTS[code]} | {' | '.join(cells)} |")
+    return [*lines, ""]
 
 
 def _caption(fig: Figure, text: str) -> None:
