@@ -1,7 +1,8 @@
 """A measuring child, pinned to one core: `python -m bench.worker MODE CONFIG_JSON RESULT`.
 
 Modes: `warm-ours` / `warm-naive` (per-request latencies), `batch-ours` / `batch-naive`
-(seconds per 1,000-profile request) and `warm-explain` (latencies with and without reasons).
+(seconds per 1,000-profile request) and `warm-explain` (latencies with and without reasons,
+and with shap's reasons instead).
 It writes its numbers as JSON to RESULT.
 """
 

@@ -6,6 +6,8 @@ then dropped in one pass. Two formats:
 
 - `wide`: `<id>,model_version,product_1,score_1,...,product_k,score_k`, scores with 6
   decimals as the API rounds them; a customer holding all but j products has j filled;
+  explained (`bankreco score --explain`), a `reasons_i` column after each `score_i`: the
+  product's reasons, CSV-quoted when they hold a comma or a quote;
 - `kaggle`: the competition's submission, `ncodpers,added_products`, the codes separated by
   spaces, best first.
 """
@@ -13,7 +15,7 @@ then dropped in one pass. Two formats:
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Final, TextIO
 
 import numpy as np
@@ -36,11 +38,12 @@ for _i, _code in enumerate(PRODUCT_CODES):
 _POWERS: Final = 10 ** np.arange(19, -1, -1, dtype=np.uint64)
 
 
-def header(form: str, id_name: str, top_k: int) -> bytes:
-    """The header line of an output of format `form`."""
+def header(form: str, id_name: str, top_k: int, explain: bool = False) -> bytes:
+    """The header line of an output of format `form` (wide: with reasons if `explain`)."""
     if form == KAGGLE:
         return f"{id_name},added_products\n".encode()
-    pairs = ",".join(f"product_{i},score_{i}" for i in range(1, top_k + 1))
+    reasons = ",reasons_{i}" if explain else ""
+    pairs = ",".join(f"product_{i},score_{i}{reasons.format(i=i)}" for i in range(1, top_k + 1))
     return f"{id_name},model_version,{pairs}\n".encode()
 
 
@@ -76,8 +79,29 @@ def _squeeze(pieces: list[Matrix]) -> bytes:
     return bytes(matrix[matrix != 0].tobytes())
 
 
-def rows(form: str, ids: Matrix, version: str, ranking: Ranking) -> bytes:
-    """The output lines of customers with ids `ids` (id text, zero-padded) and `ranking`."""
+def _cells(texts: Sequence[Sequence[str]], top_k: int) -> Matrix:
+    """Each customer's texts as CSV fields, the missing ones empty: (n, top_k, width) bytes."""
+    fields = [_quoted(row[j]) if j < len(row) else b"" for row in texts for j in range(top_k)]
+    flat = np.array(fields, dtype=np.bytes_)  # padded with zero bytes to the longest
+    return flat.view(np.uint8).reshape(len(texts), top_k, flat.itemsize)
+
+
+def _quoted(text: str) -> bytes:
+    """`text` as a CSV field: quoted, its quotes doubled, when it holds , " or a newline."""
+    if any(c in text for c in ',"\r\n'):
+        text = '"' + text.replace('"', '""') + '"'
+    return text.encode()
+
+
+def rows(
+    form: str,
+    ids: Matrix,
+    version: str,
+    ranking: Ranking,
+    reasons: Sequence[Sequence[str]] | None = None,
+) -> bytes:
+    """The output lines of customers with ids `ids` (id text, zero-padded) and `ranking`;
+    in the wide format, with `reasons` (per customer, per product kept) if given."""
     n, top_k = ranking.products.shape
     filled = np.arange(top_k) < ranking.counts[:, None]  # (n, k)
     codes = _CODES[ranking.products] * filled[:, :, None]
@@ -88,9 +112,12 @@ def rows(form: str, ids: Matrix, version: str, ranking: Ranking) -> bytes:
             pieces += [space, codes[:, j]]
         return _squeeze([*pieces, _const(n, b"\n")])
     scores = _scores(ranking.scores) * filled[:, :, None]
+    texts = None if reasons is None else _cells(reasons, top_k)
     pieces = [ids, _const(n, f",{version}".encode())]
     for j in range(top_k):
         pieces += [_const(n, b","), codes[:, j], _const(n, b","), scores[:, j]]
+        if texts is not None:
+            pieces += [_const(n, b","), texts[:, j]]
     return _squeeze([*pieces, _const(n, b"\n")])
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Final, cast
 
 from bankreco.domain.model import LoadedModel
-from bankreco.scoring import cells, output
+from bankreco.scoring import cells, output, reasons
 from bankreco.scoring.checks import Checked, Checker
 from bankreco.scoring.csvblocks import Block, read_blocks, split_header
 from bankreco.scoring.holdings import PREVIOUS, HeldProducts, survey, survey_columns
@@ -39,13 +39,15 @@ Progress = Callable[[str, int], None]  # (phase, rows done since the last call)
 @dataclass(frozen=True)
 class Options:
     """How to score: the bank, how many products, the output format, the month of a Kaggle
-    file (`YYYY-MM`; None: its last) and where the products held come from."""
+    file (`YYYY-MM`; None: its last), where the products held come from, and whether each
+    product gets its reasons (wide format only, `reasons`)."""
 
     bank: str
     top_k: int = 7
     form: str = output.WIDE
     month: str | None = None
     holdings: str = PREVIOUS
+    explain: bool = False
 
 
 @dataclass
@@ -118,13 +120,26 @@ def score_blocks(
     for block in blocks:
         checked = checker.check(block)
         summary.add(checked, block.rows + len(block.malformed))
-        if len(checked.rows):
+        if len(checked.rows) and options.explain:
+            out.write(_explained_rows(checked, checker, model, options))
+        elif len(checked.rows):
             ranking = rank(model, checked.columns, checked.owned, options.top_k)
             ids = _ids(checked, checker)
             out.write(output.rows(options.form, ids, model.version, ranking))
         rejects.write(checked.rejects)
         progress("scoring", block.rows + len(block.malformed))
     return summary
+
+
+def _explained_rows(
+    checked: Checked, checker: Checker, model: LoadedModel, options: Options
+) -> bytes:
+    """The output lines of a block's scored rows, each product with its reasons."""
+    ranking, sentences = reasons.rank_explained(
+        model, checked.columns, checked.owned, options.top_k
+    )
+    ids = _ids(checked, checker)
+    return output.rows(options.form, ids, model.version, ranking, sentences)
 
 
 def _ids(checked: Checked, checker: Checker) -> output.Matrix:
@@ -197,6 +212,10 @@ def score_file(
     are written under temporary names and renamed at the end: a run that fails leaves
     neither."""
     started = time.perf_counter()
+    if options.explain:
+        if options.form != output.WIDE:
+            raise ValueError(f"reasons need the wide format: {options.form} has no column for them")
+        reasons.check_explainable(model)
     keep_freed_memory()
     with open_input(data) as stream:
         layout = layout_of(split_header(stream)[0])
@@ -236,7 +255,7 @@ def _score_into(
         bad.open("w", encoding="utf-8", newline="") as rejects,
     ):
         names, pending = split_header(stream)
-        target.write(output.header(options.form, layout.id_name, options.top_k))
+        target.write(output.header(options.form, layout.id_name, options.top_k, options.explain))
         blocks = read_blocks(stream, len(names), list(layout.columns.values()), pending=pending)
         summary = score_blocks(
             blocks, checker, model, options, target, output.RejectsWriter(rejects), progress
