@@ -30,8 +30,11 @@ ROWS: dict[str, Callable[[Session], RowResult]] = {
 }
 ORDER = (*ROWS, "cost")
 # rows a smoke run leaves out unless named with --only
-SLOW: Final = ("size",)
-SLOW_WHY: Final = "it builds two layers with pip (about a minute); `--only size --quick` runs it"
+SLOW: Final = ("size", "explain")
+SLOW_WHY: Final = (
+    "size builds two layers with pip (about a minute) and explain imports shap for its naive "
+    "side; `--only size explain --quick` runs them"
+)
 # rows that use the prepared model (score reads its model directory)
 SERVED = frozenset({"warm", "explain", "batch", "cold", "rss", "score"})
 

@@ -18,7 +18,7 @@ from bankreco.training.options import positive_int
 
 if TYPE_CHECKING:
     from bankreco.domain.manifest import Manifest
-    from bankreco.domain.registry import Policy, Registry
+    from bankreco.domain.registry import Challenger, Listed, Policy, Registry
     from bankreco.signing.keys import KeyRing
 
 
@@ -69,25 +69,30 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from bankreco.training.options import warnings_as_lines
-    from bankreco.training.train import TrainConfig, train
+    from bankreco.training.options import train_config, warnings_as_lines
+    from bankreco.training.train import train
 
-    config = TrainConfig(
-        months=tuple(args.months) if args.months else None,
-        all_months=args.all_months,
-        max_iter=args.max_iter,
-        seed=args.seed,
-        threads=args.threads,
-    )
+    config = train_config(args)
     with warnings_as_lines("train"):
         manifest = train(args.data, args.out, config, progress=not args.quiet)
     months = ", ".join(month[:7] for month in manifest.training["months"])
     print(f"trained {manifest.estimator} on {months} -> {args.out}")
-    if manifest.metrics:
-        print(f"MAP@7 on {manifest.metrics['holdout_month']}: {manifest.metrics['map_at_7']:.5f}")
-    else:
+    if not manifest.metrics:
         why = "every month was trained on" if args.all_months else "the month before it is missing"
         print(f"no MAP@7 on the file's last month: {why}")
+        return 0
+    metrics, rules = manifest.metrics, manifest.rules
+    print(f"MAP@7 on {metrics['holdout_month']}: {metrics['map_at_7']:.5f}")
+    if rules:
+        without = metrics["map_at_7_without_rules"]
+        print(f"MAP@7 without the rules {rules.name} ({len(rules.rules)}): {without:.5f}")
+    ratios = metrics["map_at_7_ratio"].items()
+    shown = (f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in ratios)
+    print(f"MAP@7 disparity ratios (lowest group / highest): {', '.join(shown)}")
+    if not rules:
+        print("no eligibility rules: every product may be offered to every customer")
+    if manifest.excluded_features:
+        print(f"excluded features: {', '.join(manifest.excluded_features)} (serving ignores them)")
     return 0
 
 
@@ -95,12 +100,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from bankreco.training.evaluate import REPORT_DIR, check_model_dir, evaluate
     from bankreco.training.options import warnings_as_lines
     from bankreco.training.paths import check_writable_dir
-    from bankreco.training.report import write_report
+    from bankreco.training.report import summary_lines, write_report
 
-    check_model_dir(Path(args.model))
+    for model in (args.model, *([args.compare] if args.compare else [])):
+        check_model_dir(Path(model))
     check_writable_dir(Path(args.model) / REPORT_DIR, "the report")
+    progress = not args.quiet and not args.json
     with warnings_as_lines("evaluate"):
-        result = evaluate(args.data, args.model, progress=not args.quiet and not args.json)
+        result = evaluate(args.data, args.model, progress=progress, compare=args.compare)
     report = write_report(result, args.model)
     if args.json:
         print(json.dumps(result.as_json()))
@@ -108,6 +115,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"MAP@7 on {result.month} ({result.customers:,} customers):")
         for name, value in result.map_at_7.items():
             print(f"  {name:<18} {value:.5f}")
+        for line in summary_lines(result):
+            print(line)
         print(f"report: {report}")
     return 0
 
@@ -166,21 +175,45 @@ def _model_dir(path: str) -> tuple[Manifest, dict[str, bytes]]:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from bankreco.domain.registry import check_share
+
+    share = None if args.challenger is None else check_share(args.challenger)
     manifest, files = with_skops_form(*_model_dir(args.model_dir))
     registry = _registry(args)
-    store = registry.store.uri
     same = [v for v in registry.listing(args.bank) if v.model_sha256 == manifest.model_sha256]
     if same and not args.force:
-        print(
-            f"{args.bank} already has this model as {same[-1].version} in {store}; "
-            "nothing published (--force publishes it again)",
-            file=sys.stderr,
-        )
-        print(same[-1].version)
-        return 0
-    version = registry.publish(args.bank, manifest, files)
-    print(f"published {args.bank}/{version} to {store}, now current", file=sys.stderr)
+        return _publish_existing(registry, args.bank, same, share)
+    version = registry.publish(args.bank, manifest, files, share)
+    served = "now current" if share is None else f"the challenger for {share:g}% of customers"
+    print(f"published {args.bank}/{version} to {registry.store.uri}, {served}", file=sys.stderr)
     print(version)
+    return 0
+
+
+def _publish_existing(
+    registry: Registry, bank: str, same: list[Listed], share: float | None
+) -> int:
+    """The bank has this model already (`same`): nothing is uploaded. With a challenger
+    share, the newest such version becomes the challenger (verified again), unless this model
+    is the champion."""
+    existing = same[-1].version
+    champion = next((listed.version for listed in same if listed.current), None)
+    if share is None:
+        done = "nothing published"
+    elif champion:
+        raise ValueError(
+            f"{bank} serves this model as its champion, {champion}: it cannot challenge "
+            "itself (--force publishes it again as a new version)"
+        )
+    else:
+        champion = registry.set_challenger(bank, existing, share)
+        done = f"it is now the challenger for {share:g}% of customers (champion {champion})"
+    print(
+        f"{bank} already has this model as {existing} in {registry.store.uri}; {done} "
+        "(--force publishes it again)",
+        file=sys.stderr,
+    )
+    print(existing)
     return 0
 
 
@@ -221,14 +254,30 @@ def cmd_versions(args: argparse.Namespace) -> int:
         rows = [{**vars(v), "created_at": v.created_at.isoformat()} for v in listed]
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'':2}{'version':<32}{'created (UTC)':<18}{'MAP@7':>8}{'size':>10}")
+    print(f"{'':2}{'version':<32}{'created (UTC)':<18}{'MAP@7':>8}{'size':>10}{'traffic':>9}")
     for v in listed:
+        mark = "*" if v.current else "+" if v.challenger else " "
         score = "-" if v.map_at_7 is None else f"{v.map_at_7:.5f}"
         created = v.created_at.strftime("%Y-%m-%d %H:%M")
         size = f"{v.bytes / 1024:.0f} KB"
-        print(f"{'*' if v.current else ' ':2}{v.version:<32}{created:<18}{score:>8}{size:>10}")
-    print(f"* the version served; store: {registry.store.uri}", file=sys.stderr)
+        traffic = f"{v.traffic:g}%" if v.traffic else ""
+        print(f"{mark:2}{v.version:<32}{created:<18}{score:>8}{size:>10}{traffic:>9}")
+    print(
+        "* the champion, + the challenger; traffic: the share of customers each answers; "
+        f"store: {registry.store.uri}",
+        file=sys.stderr,
+    )
     return 0
+
+
+def _challenger(registry: Registry, bank: str) -> Challenger | None:
+    """The challenger `bank`'s pointer names (None: none, or no pointer)."""
+    from bankreco.errors import ModelNotPublished
+
+    try:
+        return registry.read_pointer(bank).challenger
+    except ModelNotPublished:
+        return None
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -238,8 +287,30 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             f"bank {args.bank!r} has no version {args.to!r} in {registry.store.uri} "
             f"(bankreco versions --bank {args.bank} lists them)"
         )
+    challenger = _challenger(registry, args.bank)
     registry.set_current(args.bank, args.to)
-    print(f"{args.bank} now serves {args.to}")
+    dropped = f"; challenger {challenger.version} dropped" if challenger else ""
+    print(f"{args.bank} now serves {args.to} to every customer{dropped}")
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    registry = _registry(args)
+    challenger = _challenger(registry, args.bank)
+    if challenger is None:
+        raise ValueError(
+            f"bank {args.bank!r} has no challenger in {registry.store.uri} "
+            "(bankreco publish --challenger SHARE names one)"
+        )
+    if args.share is not None:
+        champion = registry.set_share(args.bank, args.share)
+        print(
+            f"{args.bank}: challenger {challenger.version} now answers {args.share:g}% of "
+            f"customers, champion {champion} the rest"
+        )
+        return 0
+    version = registry.promote(args.bank)
+    print(f"{args.bank} now serves {version} as its champion, to every customer")
     return 0
 
 
@@ -303,12 +374,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if not 1 <= args.top_k <= 24:
         raise ValueError(f"--top-k must be between 1 and 24, got {args.top_k}")
+    if args.explain and args.format != "wide":
+        raise ValueError(f"--explain needs --format wide: {args.format} has no column for reasons")
     options = run.Options(
         bank=args.bank,
         top_k=args.top_k,
         form=args.format,
         month=cells.month_of(args.month) if args.month else None,
         holdings=args.holdings,
+        explain=args.explain,
     )
     if args.model:
         model = models.trained_model(Path(args.model), args.bank)
@@ -384,6 +458,14 @@ def _add_store_commands(sub: Any) -> None:
     p.add_argument(
         "--force", action="store_true", help="publish even if the bank has this model already"
     )
+    p.add_argument(
+        "--challenger",
+        type=float,
+        metavar="SHARE",
+        help="serve it as the challenger to SHARE percent of the customers (0 < SHARE < 100), "
+        "keeping the champion; a version of this model already published becomes the "
+        "challenger without being uploaded again",
+    )
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("verify", help="check a published version's signature and files")
@@ -401,17 +483,33 @@ def _add_store_commands(sub: Any) -> None:
     p.add_argument("--key-id", help="show: the bank's KMS key instead of its local pair")
     p.set_defaults(func=cmd_keys)
 
-    p = sub.add_parser("versions", help="list a bank's versions (* marks the current one)")
+    p = sub.add_parser(
+        "versions", help="list a bank's versions (* the champion, + the challenger, and shares)"
+    )
     p.add_argument("--bank", required=True, help="the bank whose versions to list")
     p.add_argument("--store", help=store_help)
     p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     p.set_defaults(func=cmd_versions)
 
-    p = sub.add_parser("rollback", help="serve an earlier version again")
+    p = sub.add_parser(
+        "rollback", help="serve an earlier version again, to every customer (no challenger)"
+    )
     p.add_argument("--bank", required=True, help="the bank to roll back")
     p.add_argument("--to", required=True, help="the version id to serve (see `versions`)")
     p.add_argument("--store", help=store_help)
     p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser(
+        "promote", help="make the challenger the champion (or, with --share, change its share)"
+    )
+    p.add_argument("--bank", required=True, help="the bank whose challenger to promote")
+    p.add_argument(
+        "--share",
+        type=float,
+        help="keep the champion and serve the challenger to this percent of the customers",
+    )
+    p.add_argument("--store", help=store_help)
+    p.set_defaults(func=cmd_promote)
 
 
 def _add_serving_commands(sub: Any) -> None:
@@ -481,6 +579,13 @@ def _add_scoring_commands(sub: Any) -> None:
         default="previous",
         help="products held, train_ver2.csv: the month before (default) or the month's own",
     )
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="wide format only: a reasons_i column after each score_i, the up to 3 inputs "
+        "that raised that product's score most, joined by '; '. Explained row by row "
+        "(about 1 ms a row), far slower than scoring alone",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
 
@@ -503,7 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in {"publish", "verify", "rollback"}:
+    if args.command in {"publish", "verify", "rollback", "promote"}:
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")  # the error line says it all
     from bankreco.local import powertools_defaults
 

@@ -38,5 +38,14 @@ class ModelRejected(BankrecoError):
     or it has no form the function loads."""
 
 
+class ExplanationUnavailable(BankrecoError):
+    """The model cannot explain its scores: its compact form has no node covers (it was
+    compiled before they were kept), or it is not served from its compact form."""
+
+
+class NoModelCard(BankrecoError):
+    """The version served was published without a model card."""
+
+
 class KeyUnavailable(StoreError):
     """A bank's key cannot be read now (KMS unreachable or refusing the call)."""

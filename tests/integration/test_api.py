@@ -401,7 +401,7 @@ def test_swagger_ui_and_committed_openapi_match_the_code(invoke: Handler) -> Non
 
 
 ANSWERS = {
-    ("post", "/recommendations"): ("RecommendationResponse", {400, 404, 413, 415, 503}),
+    ("post", "/recommendations"): ("RecommendationResponse", {400, 404, 409, 413, 415, 503}),
     ("post", "/Predictor/Predict"): ("LegacyResponse", {400, 404, 413, 415, 503}),
     ("post", "/recommendations/batch"): ("BatchResponse", {400, 413, 415, 503}),
     ("get", "/models/current"): ("ModelInfo", {400, 404, 503}),
@@ -424,6 +424,9 @@ def test_the_document_lists_every_answer_and_only_those() -> None:
             code: r["content"]["application/json"]["schema"] for code, r in responses.items()
         }
         assert schemas.pop("200") == {"$ref": f"#/components/schemas/{answer}"}
+        if key == ("get", "/models/current"):  # and, with format=card, the model card
+            markdown = responses["200"]["content"]["text/markdown"]["schema"]
+            assert markdown == {"type": "string"}
         assert all(s == {"$ref": "#/components/schemas/ErrorResponse"} for s in schemas.values())
     assert document["components"]["schemas"]["ErrorResponse"]["required"] == ["error", "request_id"]
     listed = document["components"]["schemas"]

@@ -14,8 +14,9 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES
-from bankreco.domain.explain import ExplanationUnavailable, base_values, contributions
+from bankreco.domain.explain import base_values, contributions
 from bankreco.domain.forest import CompiledForest, compile_forest
+from bankreco.errors import ExplanationUnavailable
 from tests.conftest import random_profiles
 
 LABELS = np.array(["ind_cco_fin_ult1", "ind_recibo_ult1", "ind_ecue_fin_ult1", "ind_tjcr_fin_ult1"])

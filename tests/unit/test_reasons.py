@@ -9,9 +9,10 @@ import pytest
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES, PROFILE_FIELDS
-from bankreco.domain.explain import ExplanationUnavailable, contributions
+from bankreco.domain.explain import contributions
 from bankreco.domain.forest import CompiledForest, compile_forest
 from bankreco.domain.reasons import explain_products, reason
+from bankreco.errors import ExplanationUnavailable
 from tests.conftest import random_profiles
 from tests.unit.test_explain import examples, fitted
 

@@ -38,6 +38,7 @@ class Customer:
     top_k: int = 7
     bank: str | None = None
     customer_id: str | None = None
+    explain: bool = False
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pydantic import TypeAdapter, ValidationError
 from bankreco.api import batch_json
 from bankreco.api.errors import error_body, validation_error
 from bankreco.api.schemas import CustomerProfile
-from bankreco.domain.profile import Profile
 from bankreco.domain.recommender import Recommender
 from bankreco.errors import BankrecoError
 from bankreco.observability import logger
@@ -19,10 +18,16 @@ from bankreco.observability import logger
 _PROFILES: Final = TypeAdapter(list[CustomerProfile])
 
 
-def recommend_batch(recommender: Recommender, customers: Sequence[Any]) -> str:
-    """A `BatchResponse` as JSON text: one result per customer, in order."""
+def recommend_batch(
+    recommender: Recommender, customers: Sequence[Any], explain: bool = False
+) -> str:
+    """A `BatchResponse` as JSON text: one result per customer, in order; with `explain`,
+    every customer's recommendations carry their reasons."""
     items = [""] * len(customers)
-    for group in recommender.recommend_each(_validated(customers, items)):
+    profiles = _validated(customers, items)
+    if explain:
+        profiles = [(i, p.model_copy(update={"explain": True})) for i, p in profiles]
+    for group in recommender.recommend_each(profiles):
         ranked = group.outcome
         if isinstance(ranked, BankrecoError):
             error = error_body(ranked)
@@ -37,17 +42,20 @@ def recommend_batch(recommender: Recommender, customers: Sequence[Any]) -> str:
         )
         for i, text in zip(group.indexes, rendered, strict=True):
             items[i] = text
+        for i, explained in zip(group.indexes, ranked.reasons or (), strict=False):
+            if explained is not None:
+                items[i] = batch_json.with_reasons(items[i], explained)
     return batch_json.body(items)
 
 
-def _validated(customers: Sequence[Any], items: list[str]) -> list[tuple[int, Profile]]:
+def _validated(customers: Sequence[Any], items: list[str]) -> list[tuple[int, CustomerProfile]]:
     """The valid profiles and their indexes, validated all at once; if any is wrong, one by
     one, writing each wrong one's error into `items`."""
     try:
         return list(enumerate(_PROFILES.validate_python(customers)))
     except ValidationError:
         pass
-    valid: list[tuple[int, Profile]] = []
+    valid: list[tuple[int, CustomerProfile]] = []
     for i, raw in enumerate(customers):
         try:
             valid.append((i, CustomerProfile.model_validate(raw)))

@@ -17,6 +17,7 @@ from typing import Any, Final
 import pydantic_core
 
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
+from bankreco.domain.reasons import Reason
 
 _dumps: Final = json.JSONEncoder(separators=(",", ":")).encode
 #: `{"product":...,"name":...,"score":` for each catalog column.
@@ -44,6 +45,15 @@ def answers(
         recommendations = f"{items}}}" if columns else ""
         customer = "null" if customer_id is None else encode_basestring_ascii(customer_id)
         yield f'{{"index":{index}{head}{customer},"recommendations":[{recommendations}]}}'
+
+
+def with_reasons(item: str, reasons: Sequence[Sequence[Reason]]) -> str:
+    """An answer's text with each recommendation's reasons added (explained answers only:
+    parsed and written again, as their reasons cost far more than this)."""
+    answer = json.loads(item)
+    for recommendation, found in zip(answer["recommendations"], reasons, strict=True):
+        recommendation["reasons"] = [reason.public() for reason in found]
+    return _dumps(answer)
 
 
 def failure(index: int, error: dict[str, Any], bank: str | None = None) -> str:

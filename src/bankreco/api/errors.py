@@ -8,9 +8,11 @@ from typing import Any, Final
 from bankreco.api.schemas import LEGACY_NAMES, ErrorBody, FieldError
 from bankreco.errors import (
     BankrecoError,
+    ExplanationUnavailable,
     IntegrityError,
     ModelNotPublished,
     ModelRejected,
+    NoModelCard,
     ObjectNotFound,
     StoreError,
     UnknownBank,
@@ -35,6 +37,8 @@ STATUS: Final[dict[type[BaseException], tuple[int, str]]] = {
     InvalidBody: (400, "validation_error"),
     UnknownBank: (404, "unknown_bank"),
     ObjectNotFound: (404, "not_found"),
+    ExplanationUnavailable: (409, "explanation_unavailable"),
+    NoModelCard: (404, "no_model_card"),
     PayloadTooLarge: (413, "payload_too_large"),
     UnsupportedMediaType: (415, "unsupported_media_type"),
     ModelNotPublished: (503, "model_not_published"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -32,7 +32,8 @@ from bankreco.observability import log_metrics, logger, tracer
 
 ERRORS: Final = {
     400: "A field is missing or wrong (each is named), or the body is not a JSON object.",
-    404: "Unknown bank.",
+    404: "Unknown bank, or (`format=card`) a version published without a model card.",
+    409: "`explain` asked of a model that cannot explain (published before node covers).",
     413: "Body over 1 MB.",
     415: "The body is not sent as `application/json`.",
     503: "No model published for the bank, or the store cannot be reached.",
@@ -86,9 +87,10 @@ def route(method: str, path: str, **options: Any) -> Callable[[Callable[..., Any
 
 @route("POST", "/recommendations", summary="Rank the products a customer is likely to add",
        responses=responses(RecommendationResponse, "The customer's products, best first.",
-                           400, 404, 413, 415, 503))  # fmt: skip
-def recommend(profile: CustomerProfile) -> RecommendationResponse:
-    return render.recommendation(get_recommender().recommend(profile), profile.customer_id)
+                           400, 404, 409, 413, 415, 503))  # fmt: skip
+def recommend(profile: CustomerProfile) -> Response[str]:
+    answer = render.recommendation(get_recommender().recommend(profile), profile.customer_id)
+    return json_text_response(answer.model_dump_json(exclude_unset=True))  # reasons if set
 
 
 @route("POST", "/recommendations/batch", summary="Score up to 1,000 customers",
@@ -96,20 +98,40 @@ def recommend(profile: CustomerProfile) -> RecommendationResponse:
                            400, 413, 415, 503))  # fmt: skip
 def recommend_batch(request: BatchRequest) -> Response[str]:
     # Written as JSON text, not re-validated as a model: thousands of items per request.
-    return json_text_response(batch.recommend_batch(get_recommender(), request.customers))
+    answers = batch.recommend_batch(get_recommender(), request.customers, request.explain)
+    return json_text_response(answers)
 
 
 @route("POST", "/Predictor/Predict", summary="The original Flask service's route",
        responses=responses(LegacyResponse, "The seven products, best first.",
                            400, 404, 413, 415, 503))  # fmt: skip
 def legacy_predict(profile: CustomerProfile) -> LegacyResponse:
-    return render.legacy(get_recommender().recommend(profile.model_copy(update={"top_k": 7})))
+    seven = profile.model_copy(update={"top_k": 7, "explain": False})  # no reasons to give
+    return render.legacy(get_recommender().recommend(seven))
+
+
+CARD_RESPONSE: Final[OpenAPIResponse] = {
+    "description": "The model and how it was made; with `format=card`, its model card.",
+    "content": {
+        "application/json": {"model": ModelInfo},
+        "text/markdown": {"schema": {"type": "string"}},
+    },
+}
 
 
 @route("GET", "/models/current", summary="The model this stage serves",
-       responses=responses(ModelInfo, "The model and how it was made.", 400, 404, 503))  # fmt: skip
-def current_model(bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = None) -> ModelInfo:
-    return render.model_info(get_recommender().serving(bank))
+       responses={**responses(ModelInfo, "", 400, 404, 503), 200: CARD_RESPONSE})  # fmt: skip
+def current_model(
+    bank: Annotated[str | None, Query(pattern=BANK_PATTERN)] = None,
+    format: Annotated[
+        Literal["json", "card"],
+        Query(description="`card`: the champion's model card, as Markdown."),
+    ] = "json",
+) -> Response[str]:
+    if format == "card":
+        version, card = get_recommender().model_card(bank)
+        return Response(200, "text/markdown; charset=utf-8", card, {"x-model-version": version})
+    return json_text_response(render.model_info(get_recommender().serving(bank)).model_dump_json())
 
 
 @route("GET", "/swagger", include_in_schema=False)

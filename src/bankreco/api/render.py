@@ -6,6 +6,7 @@ from bankreco.api.schemas import (
     ChallengerInfo,
     LegacyResponse,
     ModelInfo,
+    Reason,
     Recommendation,
     RecommendationResponse,
 )
@@ -17,15 +18,20 @@ _RECOMMENDED = [(code, PRODUCTS[code]) for code in PRODUCT_CODES]
 
 
 def recommendation(ranked: Ranked, customer_id: str | None) -> RecommendationResponse:
-    """The answer for the one customer `ranked` holds."""
+    """The answer for the one customer `ranked` holds; `reasons` is set only when explained."""
+    explained = ranked.reasons[0] if ranked.reasons else None
+    recommendations = [
+        Recommendation(product=_RECOMMENDED[j][0], name=_RECOMMENDED[j][1], score=score)
+        for j, score in zip(ranked.products[0], ranked.scores[0], strict=True)
+    ]
+    if explained is not None:
+        for item, found in zip(recommendations, explained, strict=True):
+            item.reasons = [Reason(**r.public()) for r in found]
     return RecommendationResponse(
         bank=ranked.bank,
         model_version=ranked.version,
         customer_id=customer_id,
-        recommendations=[
-            Recommendation(product=_RECOMMENDED[j][0], name=_RECOMMENDED[j][1], score=score)
-            for j, score in zip(ranked.products[0], ranked.scores[0], strict=True)
-        ],
+        recommendations=recommendations,
     )
 
 

@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     GetJsonSchemaHandler,
+    StrictBool,
 )
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import CoreSchema
@@ -209,7 +210,13 @@ class CustomerProfile(_Strict):
         default=None,
         max_length=128,
         pattern=r"^[^\x00-\x1f\x7f]+$",
-        description="The bank's own id, echoed back.",
+        description="The bank's own id, echoed back. It also routes the customer to the "
+        "bank's champion or challenger model, always the same way.",
+    )
+    explain: StrictBool = Field(
+        default=False,
+        description="true: each recommendation carries its `reasons`, the inputs that raised "
+        "its score most.",
     )
 
 
@@ -231,11 +238,28 @@ class BatchRequest(_Strict):
             ),
         ]
     ] = Field(min_length=1, max_length=MAX_BATCH, description="The customers, at most 1,000.")
+    explain: StrictBool = Field(
+        default=False, description="true: explain every customer's recommendations."
+    )
 
     def __repr_args__(self) -> Iterator[tuple[str, Any]]:
         # Powertools formats the route's arguments into a debug message on every request,
         # logged or not: a short repr keeps that cheap for a thousand profiles.
         yield "customers", f"<{len(self.customers)} items>"
+
+
+class Reason(BaseModel):
+    """An input that raised a product's score: a profile field, or a product held or not."""
+
+    field: str = Field(description="The request field: a profile field, or a product code.")
+    value: str | float | bool | None = Field(
+        description="The customer's value; for a product, whether it is held (null: unknown)."
+    )
+    contribution: float = Field(
+        description="Its share of the product's raw score (log-odds, exact TreeSHAP): the "
+        "contributions of every input add up to the raw score minus the model's base value."
+    )
+    sentence: str = Field(description='E.g. "holds Current Accounts: +0.41".')
 
 
 class Recommendation(BaseModel):
@@ -244,6 +268,11 @@ class Recommendation(BaseModel):
     )
     name: str = Field(description="English product name.")
     score: float = Field(description="Probability the product is the next one added.")
+    reasons: list[Reason] | None = Field(
+        default=None,
+        description="With `explain`: up to three inputs that raised this product's score "
+        "most, best first (absent otherwise).",
+    )
 
 
 class RecommendationResponse(BaseModel):

@@ -33,15 +33,10 @@ import numpy as np
 import numpy.typing as npt
 
 from bankreco.domain.forest import CompiledForest
-from bankreco.errors import BankrecoError
+from bankreco.errors import ExplanationUnavailable
 
 Floats = npt.NDArray[np.float64]
 Indexes = npt.NDArray[np.intp]
-
-
-class ExplanationUnavailable(BankrecoError):
-    """The model cannot explain its scores: its compact form has no node covers (it was
-    compiled before they were kept), or it is not served from its compact form."""
 
 
 @dataclass(frozen=True)

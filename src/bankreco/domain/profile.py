@@ -13,7 +13,8 @@ from bankreco import features
 
 class Profile(Protocol):
     """A validated customer: the nine fields of the data in their canonical values, what the
-    customer holds (None: unknown), how many products to return, and the routing fields.
+    customer holds (None: unknown), how many products to return, the routing fields, and
+    whether to give the reasons of each recommendation.
 
     Any object with these attributes in its `__dict__` will do (the API's request model is
     one): the domain reads them without copying the profile.
@@ -45,6 +46,8 @@ class Profile(Protocol):
     def bank(self) -> str | None: ...
     @property
     def customer_id(self) -> str | None: ...
+    @property
+    def explain(self) -> bool: ...
 
 
 def encode_profiles(

@@ -17,8 +17,9 @@ import numpy as np
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
-from bankreco.domain.explain import ExplanationUnavailable, contributions
+from bankreco.domain.explain import contributions
 from bankreco.domain.forest import CompiledForest
+from bankreco.errors import ExplanationUnavailable
 
 Value = str | int | float | bool | None
 
@@ -35,6 +36,15 @@ class Reason:
     value: Value  # as the customer gave it; for a product, whether it is held (None: unknown)
     contribution: float  # to the product's raw score (log-odds), rounded to 4 places
     sentence: str  # e.g. "age 23: +0.12"
+
+    def public(self) -> dict[str, Any]:
+        """What an answer shows of the reason (the feature's inner name stays inside)."""
+        return {
+            "field": self.field,
+            "value": self.value,
+            "contribution": self.contribution,
+            "sentence": self.sentence,
+        }
 
 
 def explain_products(

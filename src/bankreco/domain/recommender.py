@@ -16,7 +16,8 @@ from bankreco.domain.cache import ModelCache, Serving
 from bankreco.domain.model import LoadedModel
 from bankreco.domain.profile import Profile, encode_profiles, owned_matrix
 from bankreco.domain.ranking import top_products
-from bankreco.errors import BankrecoError, UnknownBank
+from bankreco.domain.reasons import Reason, explain_products
+from bankreco.errors import BankrecoError, ExplanationUnavailable, NoModelCard, UnknownBank
 from bankreco.ids import check_bank
 from bankreco.observability import record_served
 from bankreco.settings import Settings
@@ -33,6 +34,8 @@ class Ranked(NamedTuple):
     version: str
     products: list[list[int]]
     scores: list[list[float]]
+    #: Per profile that asked for them, per product, its reasons (None: not asked).
+    reasons: list[list[list[Reason]] | None] | None = None
 
 
 class Group(NamedTuple):
@@ -54,6 +57,7 @@ class Recommender:
         self.settings = settings
         self.cache = cache
         self.draw = draw or random.random  # routes the customers without an id
+        self._cards: dict[tuple[str, str], str] = {}  # (bank, version) -> its model card
 
     def bank_for(self, requested: str | None) -> str:
         """The bank that answers: the request's own, if this stage serves it, or the stage's."""
@@ -140,11 +144,47 @@ class Recommender:
             return Ranked(model.bank, model.version, [], [])
         owned = owned_matrix(profiles)
         top_k = np.fromiter((p.top_k for p in profiles), dtype=np.intp, count=len(profiles))
-        top = top_products(model, encode_profiles(profiles, owned), owned, top_k)
+        encoded = encode_profiles(profiles, owned)
+        top = top_products(model, encoded, owned, top_k)
         products, kept = top.products.tolist(), top.scores.tolist()
         if (top.counts < top.products.shape[1]).any():
             keep = top.counts.tolist()
             products = [row[:k] for row, k in zip(products, keep, strict=True)]
             kept = [row[:k] for row, k in zip(kept, keep, strict=True)]
+        reasons = _reasons(model, profiles, encoded, products)
         record_served(model.bank, model.version, role, len(profiles))
-        return Ranked(model.bank, model.version, products, kept)
+        return Ranked(model.bank, model.version, products, kept, reasons)
+
+    def model_card(self, bank: str | None) -> tuple[str, str]:
+        """The champion's version and its model card (Markdown), read from the store and
+        verified against the signed manifest once per version."""
+        model = self.current_model(bank)
+        card = model.manifest.card
+        if card is None:
+            raise NoModelCard(f"{model.bank}/{model.version} has no model card: format=card")
+        key = (model.bank, model.version)
+        if key not in self._cards:
+            data = self.cache.registry.read_file(model.bank, model.version, card.file)
+            self._cards[key] = data.decode("utf-8", errors="replace")
+        return model.version, self._cards[key]
+
+
+def _reasons(
+    model: LoadedModel, profiles: Sequence[Profile], encoded: np.ndarray, products: list[list[int]]
+) -> list[list[list[Reason]] | None] | None:
+    """The reasons of the profiles that ask for them (None for the others), or None if none
+    does: explaining costs nothing unless asked."""
+    asked = [i for i, profile in enumerate(profiles) if profile.explain]
+    if not asked:
+        return None
+    fields = [vars(profiles[i]) for i in asked]
+    try:
+        found = explain_products(
+            model.estimator, encoded[asked], fields, [products[i] for i in asked]
+        )
+    except ExplanationUnavailable as exc:
+        raise ExplanationUnavailable(f"explain: {model.bank}/{model.version}: {exc}") from exc
+    reasons: list[list[list[Reason]] | None] = [None] * len(profiles)
+    for i, explained in zip(asked, found, strict=True):
+        reasons[i] = explained
+    return reasons
