@@ -322,6 +322,8 @@ def cmd_invoke(args: argparse.Namespace) -> int:
     if args.store:
         service.configure(Settings.from_env().replaced(model_store_uri=args.store))
     events = [(name, local.read_event(Path(name))) for name in args.events]  # all, or none
+    if args.explain:
+        events = [(name, local.with_explain(event)) for name, event in events]
     handler = load_function(Path(args.handler)).lambda_handler if args.handler else local.handler()
     answers = [{"event": name, **_shown(handler(event, LocalContext()))} for name, event in events]
     if len(answers) == 1:
@@ -526,6 +528,11 @@ def _add_serving_commands(sub: Any) -> None:
     p.add_argument("events", nargs="+", help="event or request-body JSON files")
     p.add_argument("--handler", help="a function file to import instead of bankreco's handler")
     p.add_argument("--store", help="MODEL_STORE_URI for this run: s3://bucket/prefix or a dir")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help='ask for the reasons of each recommendation ("explain": true in each body)',
+    )
     p.set_defaults(func=cmd_invoke)
 
     p = sub.add_parser("serve", help="the API on localhost (Swagger UI at /swagger), no Docker")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import warnings
@@ -63,6 +64,25 @@ def read_event(path: Path) -> dict[str, Any]:
     route = "/recommendations/batch" if "customers" in document else "/recommendations"
     headers = [("Content-Type", "application/json")]
     return rest_event("POST", route, headers=headers, body=text.encode("utf-8"))
+
+
+EXPLAINED_ROUTES: Final = ("/recommendations", "/recommendations/batch")
+
+
+def with_explain(event: dict[str, Any]) -> dict[str, Any]:
+    """`event` asking for reasons: `"explain": true` added to the JSON object body of a POST
+    to a recommendation route (any other event is returned as it is)."""
+    if event.get("httpMethod") != "POST" or event.get("path") not in EXPLAINED_ROUTES:
+        return event
+    raw = event.get("body") or ""
+    try:
+        text = base64.b64decode(raw).decode() if event.get("isBase64Encoded") else str(raw)
+        body = json.loads(text)
+    except ValueError:
+        return event  # the handler names what is wrong with it
+    if not isinstance(body, dict):
+        return event
+    return {**event, "body": json.dumps({**body, "explain": True}), "isBase64Encoded": False}
 
 
 def example_event(name: str) -> dict[str, Any]:

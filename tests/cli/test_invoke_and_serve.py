@@ -55,6 +55,25 @@ def test_invoke_answers_a_bare_body_with_only_json_on_stdout(store: Path, tmp_pa
     assert "Traceback" not in done.stderr
 
 
+def test_invoke_explain_adds_reasons_to_bodies_and_events(store: Path, tmp_path: Path) -> None:
+    body = tmp_path / "profile.json"
+    body.write_text(json.dumps(example_body(1)))
+    event = ROOT / "events" / "batch.json"
+    done = bankreco(
+        "invoke", str(body), str(event), "--explain", "--store", str(store), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    single, batch = json.loads(done.stdout)
+    recommendations = single["body"]["recommendations"]
+    assert all(len(r["reasons"]) <= 3 for r in recommendations)
+    assert any(r["reasons"] for r in recommendations)
+    answered = [item for item in batch["body"]["results"] if "recommendations" in item]
+    assert answered  # the example batch also holds a customer refused on its own
+    assert all("reasons" in r for item in answered for r in item["recommendations"])
+    plain = bankreco("invoke", str(body), "--store", str(store), cwd=tmp_path)
+    assert "reasons" not in plain.stdout
+
+
 def test_invoke_labels_several_answers_and_exits_4_on_a_refusal(
     store: Path, tmp_path: Path
 ) -> None:
