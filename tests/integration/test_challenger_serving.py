@@ -130,7 +130,9 @@ def test_a_tampered_challenger_is_refused_and_the_champion_answers_everyone(
     (version_dir / "model.forest.npz").write_bytes(b"tampered")
     capfd.readouterr()
     assert {recommend(invoke, f"T-{n}")["model_version"] for n in range(20)} == {champion}
-    assert "ChallengerRefused" in capfd.readouterr().out
+    emitted = capfd.readouterr().out
+    assert "ChallengerRefused" in emitted
+    assert "ModelVersionRefused" in emitted
     assert "challenger not served: the champion answers every customer" in caplog.messages
     _, info = invoke(api_event("GET", "/models/current"))
     assert (info["model_version"], info["challenger"]) == (champion, None)

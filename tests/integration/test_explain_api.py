@@ -85,6 +85,7 @@ def test_reasons_name_the_customers_own_values(invoke: Handler) -> None:
     by_field = {r["field"]: r for rec in explained["recommendations"] for r in rec["reasons"]}
     assert "age" in by_field  # the test model's labels are driven by age
     assert by_field["age"]["value"] == 23
+    assert type(by_field["age"]["value"]) is int  # written 23, not 23.0
     assert by_field["age"]["sentence"].startswith("age 23")
 
 
@@ -154,5 +155,7 @@ def test_a_tampered_card_is_refused(invoke_raw: Handler, store: LocalStore, tmp_
     status, reply = invoke_raw(api_event("GET", "/models/current", query={"format": "card"}))
     assert status == 503
     assert json.loads(reply)["error"]["code"] == "model_integrity"
+    status, _ = invoke_raw(api_event("POST", "/recommendations", example_body(1)))
+    assert status == 200  # the card alone is refused: the model keeps answering
     manifest = Manifest.model_validate_json((path.parent / MANIFEST_FILE).read_text())
     assert manifest.card is not None

@@ -144,3 +144,21 @@ def test_preload_gives_up_within_its_timeout(
     assert time.monotonic() - started < 1.0
     store.gate.set()
     assert cache.get("alpha").version  # the first request finds the load done or waits for it
+
+
+def test_reading_a_versions_file_waits_at_most_the_budget(
+    store: WatchedStore, model_artifacts: Artifacts
+) -> None:
+    manifest, files = model_artifacts[0]
+    card = b"# Model card\n"
+    version = Registry(store).publish(
+        "alpha", manifest.with_card(card), {**files, "model_card.md": card}
+    )
+    cache = ModelCache(Registry(store), 60, 10**9, Clock(), Budget(load_timeout=0.2))
+    assert cache.read_file("alpha", version, "model_card.md") == card
+    store.gate.clear()
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=r"did not answer within 0\.2 s"):
+        cache.read_file("alpha", version, "model_card.md")
+    assert time.monotonic() - started < 1.0
+    store.gate.set()

@@ -329,6 +329,7 @@ def test_a_challenger_that_fails_verification_is_refused_and_the_champion_serves
     serving = cache.serving("alpha")
     assert (serving.champion.version, serving.challenger, serving.share) == (champion, None, 0.0)
     assert metrics.metric_set["ChallengerRefused"]["Value"] == [1.0]
+    assert metrics.metric_set["ModelVersionRefused"]["Value"] == [1.0]
     warned = [r for r in caplog.records if r.getMessage().startswith("challenger not served")]
     assert warned
     assert warned[0].levelno == logging.WARNING

@@ -113,7 +113,12 @@ def said(given: dict[str, Any], feature: str, contribution: float = 0.41) -> tup
         ("nomprov", {}, "MADRID", "province MADRID: +0.41"),
         ("owned_ind_cco_fin_ult1", {}, True, "holds Current Accounts: +0.41"),
         ("owned_ind_nomina_ult1", {}, False, "does not hold Payroll: +0.41"),
-        ("owned_ind_nomina_ult1", {"owned_products": None}, None, "holdings not given: +0.41"),
+        (
+            "owned_ind_nomina_ult1",
+            {"owned_products": None},
+            None,
+            "not known whether it holds Payroll: +0.41",
+        ),
     ],
 )
 def test_each_input_in_plain_words(

@@ -252,7 +252,7 @@ class Reason(BaseModel):
     """An input that raised a product's score: a profile field, or a product held or not."""
 
     field: str = Field(description="The request field: a profile field, or a product code.")
-    value: str | float | bool | None = Field(
+    value: str | bool | int | float | None = Field(
         description="The customer's value; for a product, whether it is held (null: unknown)."
     )
     contribution: float = Field(

@@ -143,13 +143,29 @@ class ModelCache:
         with self._lock:
             return {bank: e.serving.champion.version for bank, e in self._entries.items()}
 
+    def read_file(self, bank: str, version: str, name: str) -> bytes:
+        """One artifact of a version (such as its model card), verified by the registry, read
+        on the worker threads: the request waits at most `load_timeout` seconds."""
+        with self._lock:
+            read = self._workers().submit(self.registry.read_file, bank, version, name)
+        try:
+            return read.result(self.budget.load_timeout)
+        except TimeoutError:
+            raise StoreError(
+                f"the model store did not answer within {self.budget.load_timeout:g} s"
+            ) from None
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The pool loads and reads run on, started on first use (under the lock)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="model-load")
+        return self._pool
+
     def _start(self, bank: str, entry: _Entry | None) -> Future[_Entry]:
         """The load or refresh of `bank` under way, started if there is none (under the lock)."""
         pending = self._pending.get(bank)
         if pending is None:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="model-load")
-            pending = self._pool.submit(self._update, bank, entry)
+            pending = self._workers().submit(self._update, bank, entry)
             self._pending[bank] = pending
         return pending
 

@@ -104,12 +104,12 @@ def reason(column: int, encoded: float, given: Mapping[str, Any], contribution: 
     value = given.get(field)
     unknown = math.isnan(encoded)
     what = f"{LABELS[name]} not given" if unknown else SENTENCES[name](value, encoded)
-    return Reason(name, field, _plain(value), contribution, _said(what, contribution))
+    return Reason(name, field, _plain(field, value), contribution, _said(what, contribution))
 
 
 def _holding(code: str, held: bool | None) -> str:
     if held is None:
-        return "holdings not given"
+        return f"not known whether it holds {PRODUCTS[code]}"
     return f"{'holds' if held else 'does not hold'} {PRODUCTS[code]}"
 
 
@@ -124,12 +124,17 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _plain(value: Any) -> Value:
-    """A field's value as JSON writes it (numpy scalars as Python numbers)."""
+def _plain(field: str, value: Any) -> Value:
+    """A field's value as JSON writes it: numpy scalars as Python numbers, and the whole
+    numbers of a field that holds them (age, months, the activity flag) without a fraction."""
     if isinstance(value, np.generic):
-        plain: Value = value.item()
-        return plain
+        value = value.item()
+    if field in WHOLE and isinstance(value, float) and value.is_integer():
+        return int(value)
     return value if isinstance(value, str | int | float | bool) else None
+
+
+WHOLE: Final = frozenset({"age", "antiguedad", "ind_actividad_cliente"})
 
 
 def _months(_: Any, encoded: float) -> str:

@@ -164,7 +164,7 @@ class Recommender:
             raise NoModelCard(f"{model.bank}/{model.version} has no model card: format=card")
         key = (model.bank, model.version)
         if key not in self._cards:
-            data = self.cache.registry.read_file(model.bank, model.version, card.file)
+            data = self.cache.read_file(model.bank, model.version, card.file)
             self._cards[key] = data.decode("utf-8", errors="replace")
         return model.version, self._cards[key]
 
