@@ -9,6 +9,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
@@ -35,6 +36,11 @@ SLOW_WHY: Final = (
     "size builds two layers with pip (about a minute) and explain imports shap for its naive "
     "side; `--only size explain --quick` runs them"
 )
+# rows that start no serving process: a smoke run runs them beside the others
+OFFLINE: Final = ("train", "score")
+# samples of the CPU-speed loop at the start and the end (0.1 s apart)
+FULL_SAMPLES: Final = 30
+QUICK_SAMPLES: Final = 5
 # rows that use the prepared model (score reads its model directory)
 SERVED = frozenset({"warm", "explain", "batch", "cold", "rss", "score"})
 
@@ -59,6 +65,27 @@ def _failed(name: str, session: Session, exc: BaseException) -> RowResult:
     return RowResult(name, [line], [traceback.format_exc(limit=3)[-1500:].replace("\n", " ")])
 
 
+def _run_rows(
+    selected: list[str], session: Session, run_row: Callable[[str], RowResult]
+) -> list[RowResult]:
+    """The selected rows' results, in order. A smoke run (--quick) runs the offline rows
+    (train, score) on a second thread beside the serving rows: the machine's two cores
+    shared, its figures only show that each row works."""
+
+    def one(name: str) -> RowResult:
+        try:
+            return cost.cost(session, run_row) if name == "cost" else run_row(name)
+        except Exception as exc:  # one failing row must not hide the others
+            return _failed(name, session, exc)
+
+    beside = [n for n in selected if session.scale.quick and n in OFFLINE]
+    with ThreadPoolExecutor(max_workers=1) as second:
+        offline = {name: second.submit(one, name) for name in beside}
+        found = {name: one(name) for name in selected if name not in beside}
+        found.update({name: future.result() for name, future in offline.items()})
+    return [found[name] for name in selected]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
@@ -70,13 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     session = Session(workdir, scale)
-    info = machine()
+    info = machine(QUICK_SAMPLES if scale.quick else FULL_SAMPLES)
     started = time.monotonic()
     saved = session.saved()
     needs_model = bool(SERVED.intersection(selected)) or (
         "cost" in selected and not {"warm", "rss"} <= saved.keys()
     )
-    results: list[RowResult] = []
     setup: tuple[str, ...] = ()
 
     def run_row(name: str) -> RowResult:
@@ -92,14 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         session.bench = bench
         print(f"[bench] ready: {time.monotonic() - started:.1f} s", file=sys.stderr)
         setup = bench.summary if bench else ()
-        for name in selected:
-            try:
-                if name == "cost":
-                    results.append(cost.cost(session, run_row))
-                else:
-                    results.append(run_row(name))
-            except Exception as exc:  # one failing row must not hide the others
-                results.append(_failed(name, session, exc))
+        results = _run_rows(selected, session, run_row)
     document = render(
         results,
         command=shlex.join(["python", "-m", "bench", *argv]),
@@ -107,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         info=info,
         seconds=time.monotonic() - started,
         setup=setup,
+        samples=QUICK_SAMPLES if scale.quick else FULL_SAMPLES,
     )
     print(document)
     if args.out:

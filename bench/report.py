@@ -75,7 +75,7 @@ def _blas() -> str:
     return ", ".join(found) or "none found"
 
 
-def machine() -> dict[str, str]:
+def machine(samples: int = 30) -> dict[str, str]:
     import numpy
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -87,7 +87,7 @@ def machine() -> dict[str, str]:
         "BLAS": _blas(),
         "OS": platform.platform(),
         "load average at start (1, 5, 15 min)": load,
-        "CPU speed at start": cpu_speed(),
+        "CPU speed at start": cpu_speed(samples),
     }
 
 
@@ -116,6 +116,7 @@ def render(
     info: dict[str, str],
     seconds: float,
     setup: Sequence[str] = (),
+    samples: int = 30,
 ) -> str:
     """The whole document."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -125,13 +126,15 @@ def render(
         out += [
             "> **Quick mode**: small data and models, few repetitions. It only shows that the "
             "harness works; its numbers are not the benchmark. It runs no discarded warm-up "
-            "processes, compiles no bytecode cache, and leaves the `size` row out unless "
-            "`--only` names it.",
+            "processes, compiles no bytecode cache, runs the train and score rows beside the "
+            "serving rows, and leaves the `size` and `explain` rows out unless `--only` names "
+            "them.",
             "",
         ]
     out += [f"- date: {now}"]
     out += [f"- {key}: {value}" for key, value in info.items()]
-    out += [f"- load average at the end: {load}", f"- CPU speed at the end: {cpu_speed()}"]
+    speed = cpu_speed(samples)
+    out += [f"- load average at the end: {load}", f"- CPU speed at the end: {speed}"]
     out += [f"- run time: {seconds / 60:.1f} min"]
     out += ["", "Command:", "", "```sh", command, "```", ""]
     out += [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from bench.setup import Bench, Scale
 
 RESULTS_FILE = "results.json"
+_SAVING = threading.Lock()
 
 
 @dataclass
@@ -41,7 +43,8 @@ class Session:
         return dict(found.get("quick" if self.scale.quick else "full", {}))
 
     def save(self, row: str, data: dict[str, Any]) -> None:
-        path = self._results_path()
-        everything = json.loads(path.read_text()) if path.exists() else {}
-        everything.setdefault("quick" if self.scale.quick else "full", {})[row] = data
-        path.write_text(json.dumps(everything, indent=2))
+        with _SAVING:  # rows of a smoke run finish on two threads
+            path = self._results_path()
+            everything = json.loads(path.read_text()) if path.exists() else {}
+            everything.setdefault("quick" if self.scale.quick else "full", {})[row] = data
+            path.write_text(json.dumps(everything, indent=2))
