@@ -40,7 +40,8 @@ def explain(session: Session) -> RowResult:
     config = {"n": n, "model_dir": str(bench.model_dir)}
     runs = [_worker(session, "warm-explain", config) for _ in range(repeats)]
     sides = {side: _percentiles([run[side] for run in runs]) for side in SIDES}
-    alone = {key: median([run[key] for run in runs]) for key in ("domain_p50_ms", "shap_p50_ms")}
+    keys = ("domain_p50_ms", "shap_p50_ms", "rules_p50_us", "routing_p50_us")
+    alone = {key: median([run[key] for run in runs]) for key in keys}
     command = session.command("explain")
     lines = [
         Line(
@@ -110,6 +111,11 @@ def _notes(
         f"products + reasons) p50 {alone['domain_p50_ms']:.3f} ms, shap (all classes + top "
         f"3 of 7) p50 {alone['shap_p50_ms']:.3f} ms; the two give the same values (checked "
         "by tests/unit/test_explain_shap.py).",
+        "the serving path's other steps of issue 13, per one-profile answer, timed alone "
+        f"{n:,} times: the bank's eligibility rules (the model's {first['rules']} rules, "
+        f"`RuleSet.restrict`) p50 {alone['rules_p50_us']:.1f} µs; the challenger routing "
+        f"(`traffic.to_challenger`, only when a challenger is set) p50 "
+        f"{alone['routing_p50_us']:.1f} µs.",
     ]
 
 
@@ -138,12 +144,34 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     _alternating(answers, WARM_UP * len(plain))
     times = _alternating(answers, config["n"])
     alone = _alternating({"domain": ours, "shap": naive}, config["n"])
+    steps, rules = _serving_steps(plain[0]["body"])
+    small = _alternating(steps, config["n"])
     return {
         **times,
         "how": how,
         **{f"{side}_p50_ms": float(np.percentile(alone[side], 50)) * 1000 for side in alone},
+        **{f"{step}_p50_us": float(np.percentile(small[step], 50)) * 1e6 for step in small},
+        "rules": rules,
         "shap_classes": len(_shap_explainer(config["model_dir"])[1]),
     }
+
+
+def _serving_steps(body: str) -> tuple[dict[str, list[Callable[[], object]]], int]:
+    """The eligibility rules on one answer's scores and the challenger routing of one
+    customer, as calls, and how many rules the model has."""
+    from bankreco.domain import traffic
+    from bankreco.domain.profile import encode_profiles, owned_matrix
+    from bankreco.eligibility import RuleSet
+
+    profile, model, _ = _answer(body)
+    encoded = encode_profiles([profile], owned_matrix([profile]))
+    scores = model.probabilities(encoded)
+    rules = model.manifest.rules or RuleSet()
+    steps: dict[str, list[Callable[[], object]]] = {
+        "rules": [partial(rules.restrict, scores.copy(), encoded)],
+        "routing": [partial(traffic.to_challenger, "bench", "customer-0042", 10.0)],
+    }
+    return steps, len(rules.rules)
 
 
 def _alternating(calls: dict[str, list[Callable[[], object]]], n: int) -> dict[str, list[float]]:

@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -53,19 +54,8 @@ DEFAULT_RULES_FILE: Final = "santander.rules.json"
 Scalar = float | str
 #: One value of a rule: a finite number for a numeric field, a spelling for a categorical one.
 Value = Scalar | list[Scalar]
-#: The fields a rule may read: the model's profile features ("foreign" is 1 for a country of
-#: residence other than Spain, 0 for Spain).
-RuleField = Literal[
-    "sexo",
-    "age",
-    "segmento",
-    "antiguedad",
-    "tiprel_1mes",
-    "renta",
-    "foreign",
-    "ind_actividad_cliente",
-    "nomprov",
-]
+#: What a rule tests: a feature, an operator and the values as the encoded feature holds them.
+Condition = tuple[str, str, tuple[float, ...]]
 ORDERED: Final = frozenset({"<", "<=", ">", ">="})
 MANY: Final = frozenset({"in", "not in"})
 _COLUMN: Final = {name: i for i, name in enumerate(features.FEATURE_NAMES)}
@@ -81,7 +71,10 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     product: str = Field(max_length=MAX_TEXT)
-    field: RuleField
+    #: One of the model's profile features (features.PROFILE_FEATURES): the nine profile
+    #: fields, with "foreign" (1 for a country of residence other than Spain, 0 for Spain)
+    #: in place of pais_residencia.
+    field: str = Field(max_length=MAX_TEXT)
     operator: Operator
     value: Value
     why: str = Field(default="", max_length=300, description="The policy behind the rule.")
@@ -92,6 +85,15 @@ class Rule(BaseModel):
         if product not in PRODUCTS:
             raise ValueError(f"{product!r} is not a product code of the catalogue")
         return product
+
+    @field_validator("field")
+    @classmethod
+    def _known_field(cls, field: str) -> str:
+        if field not in features.PROFILE_FEATURES:
+            raise ValueError(
+                f"{field!r} is not a field rules read: {', '.join(features.PROFILE_FEATURES)}"
+            )
+        return field
 
     @field_validator("operator")
     @classmethod
@@ -124,15 +126,15 @@ class Rule(BaseModel):
     def values(self) -> list[Scalar]:
         return list(self.value) if isinstance(self.value, list) else [self.value]
 
+    @property
+    def condition(self) -> tuple[str, str, tuple[float, ...]]:
+        """What the rule tests: its field, operator and values as the encoded feature holds
+        them (rules of several products often share one)."""
+        return self.field, self.operator, tuple(_code(self.field, v) for v in self.values)
+
     def holds(self, column: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         """Where the rule holds for an encoded feature column (never where it is NaN)."""
-        codes = np.array([_code(self.field, v) for v in self.values], dtype=np.float64)
-        known = ~np.isnan(column)
-        if self.operator in MANY:
-            found = np.isin(column, codes)
-            return found if self.operator == "in" else known & ~found
-        held: npt.NDArray[np.bool_] = _COMPARE[self.operator](column, codes[0])
-        return held & known
+        return _holds(self.condition, column)
 
     def sentence(self) -> str:
         shown = ", ".join(map(str, self.values))
@@ -147,12 +149,23 @@ class RuleSet(BaseModel):
     name: str = Field(default="", max_length=100)
     rules: list[Rule] = Field(default_factory=list, max_length=MAX_RULES)
 
+    _conditions: list[tuple[Condition, list[int]]] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Group the rules by condition once: each is tested once per customer, for all the
+        products it restricts (the default rules test two conditions for five products)."""
+        products: dict[Condition, list[int]] = {}
+        for rule in self.rules:
+            products.setdefault(rule.condition, []).append(_PRODUCT[rule.product])
+        self._conditions = list(products.items())  # lists: models compare their private state
+
     def allowed(self, encoded: features.FloatMatrix) -> npt.NDArray[np.bool_]:
         """(n, 24): whether each customer (a row of encoded features) may be offered each
         product of catalog.PRODUCT_CODES."""
         allowed = np.ones((len(encoded), len(PRODUCT_CODES)), dtype=bool)
-        for rule in self.rules:
-            allowed[:, _PRODUCT[rule.product]] &= rule.holds(encoded[:, _COLUMN[rule.field]])
+        for condition, products in self._conditions:
+            held = _holds(condition, encoded[:, _COLUMN[condition[0]]])
+            allowed[:, products] &= held[:, None]
         return allowed
 
     def restrict(self, scores: features.FloatMatrix, encoded: features.FloatMatrix) -> None:
@@ -204,6 +217,18 @@ def _code(field: str, value: float | str) -> float:
     if isinstance(value, str):
         return float(features.CATEGORIES[field][value])
     return float(value)
+
+
+def _holds(condition: Condition, column: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Where `condition` holds for an encoded feature column (never where it is NaN)."""
+    _, operator, codes = condition
+    if operator in MANY:
+        found = np.isin(column, codes)
+        return found if operator == "in" else ~np.isnan(column) & ~found
+    held: npt.NDArray[np.bool_] = _COMPARE[operator](column, codes[0])
+    if operator == "!=":  # NaN compares False but for !=, and an unknown value never holds
+        held &= ~np.isnan(column)
+    return held
 
 
 _COMPARE: Final = {

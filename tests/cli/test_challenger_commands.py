@@ -10,20 +10,11 @@ from typing import Any
 import pytest
 
 from bankreco.cli import main
-from bankreco.domain.manifest import MANIFEST_FILE, Manifest
+from bankreco.domain.manifest import Manifest
 from tests.cli.conftest import Run, bankreco
+from tests.support.model_dirs import model_dir
 
 Artifact = tuple[Manifest, dict[str, bytes]]
-
-
-def model_dir(path: Path, artifacts: Artifact) -> Path:
-    """A directory as `train` writes it."""
-    manifest, files = artifacts
-    path.mkdir()
-    (path / MANIFEST_FILE).write_text(manifest.model_dump_json())
-    for name, data in files.items():
-        (path / name).write_bytes(data)
-    return path
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ import pytest
 from bankreco.catalog import PRODUCT_CODES, PROFILE_FIELDS
 from bankreco.cli import main
 from bankreco.data.reader import read_snapshots
-from bankreco.domain.manifest import MANIFEST_FILE
 from bankreco.domain.model import LoadedModel
 from bankreco.scoring import run
 from bench.scoring import profiles_file
 from tests.conftest import Artifacts
 from tests.scoring.conftest import BANK
+from tests.support.model_dirs import model_dir
 
 
 def score(*args: str) -> int:
@@ -129,18 +129,13 @@ def test_compressed_copies_give_the_same_output(
 def test_a_training_output_directory(
     tmp_path: Path, model_artifacts: list[Artifacts], bank_file: Path
 ) -> None:
-    manifest, files = model_artifacts[0]
-    model_dir = tmp_path / "model"
-    model_dir.mkdir()
-    (model_dir / MANIFEST_FILE).write_text(manifest.model_dump_json())
-    for name, data in files.items():
-        (model_dir / name).write_bytes(data)
+    trained = model_dir(tmp_path / "model", model_artifacts[0])
     out = tmp_path / "out.csv"
     score(
-        "--data", str(bank_file), "--model", str(model_dir), "--out", str(out), "--month", "2015-12"
+        "--data", str(bank_file), "--model", str(trained), "--out", str(out), "--month", "2015-12"
     )
     versions = set(read(out)["model_version"])
-    assert versions == {f"unpublished-{manifest.model_sha256[:8]}"}
+    assert versions == {f"unpublished-{model_artifacts[0][0].model_sha256[:8]}"}
 
 
 def test_errors_exit_2_and_write_nothing(

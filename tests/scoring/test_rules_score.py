@@ -13,13 +13,13 @@ import pytest
 from bankreco.catalog import PRODUCT_CODES, PROFILE_FIELDS
 from bankreco.cli import main
 from bankreco.data.reader import read_snapshots
-from bankreco.domain.manifest import MANIFEST_FILE
 from bankreco.domain.registry import Registry
 from bankreco.eligibility import default_rules
 from bankreco.store.local import LocalStore
 from bench.scoring import profiles_file
 from tests.conftest import Artifacts, make_model
 from tests.scoring.conftest import BANK
+from tests.support.model_dirs import model_dir
 
 ADULTS_ONLY = {"ind_tjcr_fin_ult1", "ind_pres_fin_ult1", "ind_hip_fin_ult1", "ind_plan_fin_ult1"}
 JUNIOR = "ind_ctju_fin_ult1"
@@ -85,14 +85,9 @@ def test_score_removes_the_products_the_rules_withhold(
 def test_a_training_output_directory_brings_its_rules(
     customers: Path, ruled_artifacts: Artifacts, tmp_path: Path
 ) -> None:
-    manifest, files = ruled_artifacts
-    model_dir = tmp_path / "model"
-    model_dir.mkdir()
-    (model_dir / MANIFEST_FILE).write_text(manifest.model_dump_json())
-    for name, data in files.items():
-        (model_dir / name).write_bytes(data)
+    trained = model_dir(tmp_path / "model", ruled_artifacts)
     out = tmp_path / "out.csv"
-    args = ["--data", str(customers), "--model", str(model_dir), "--out", str(out)]
+    args = ["--data", str(customers), "--model", str(trained), "--out", str(out)]
     assert score(*args, "--top-k", "24") == 0
     for name, products in listed(out, 24).items():
         assert not set(products) & withheld(AGES[name])

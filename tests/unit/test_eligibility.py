@@ -184,7 +184,7 @@ def rule_doc(**changes: Any) -> str:
 HUGE = '{"rules": [{"product": "%s", "field": "age", "operator": ">=", "value": %s}]}'
 INVALID: dict[str, tuple[str | bytes, str, str]] = {
     "unknown product": (rule_doc(product="ind_car_fin_ult1"), "rules.0.product", "not a product"),
-    "unknown field": (rule_doc(field="salary"), "rules.0.field", "Input should be"),
+    "unknown field": (rule_doc(field="salary"), "rules.0.field", "is not a field rules read"),
     "unknown operator": (rule_doc(operator="=~"), "rules.0.operator", "Input should be"),
     "ordered on categorical": (
         rule_doc(field="segmento", operator="<", value="01 - TOP"),
