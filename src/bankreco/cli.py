@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from bankreco.errors import BankrecoError
 from bankreco.settings import DEFAULT_STORE, Settings
 from bankreco.training.options import positive_int
@@ -172,6 +174,11 @@ def _model_dir(path: str) -> tuple[Manifest, dict[str, bytes]]:
         return read_model_dir(directory)
     except OSError as exc:
         raise ValueError(f"{path}: {exc.strerror or exc}: {exc.filename or ''}") from None
+    except ValidationError as exc:  # a manifest edited by hand, its rules included
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the document"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ValueError(f"{directory / MANIFEST_FILE}: {where}: {message}") from None
 
 
 def cmd_publish(args: argparse.Namespace) -> int:

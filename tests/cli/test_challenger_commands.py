@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bankreco.cli import main
-from bankreco.domain.manifest import Manifest
+from bankreco.domain.manifest import MANIFEST_FILE, Manifest
+from bankreco.eligibility import default_rules
 from tests.cli.conftest import Run, bankreco
 from tests.support.model_dirs import model_dir
 
@@ -110,3 +111,21 @@ def test_a_challenger_needs_a_champion_other_than_itself(
     assert challenger != champion
     assert main(["promote", "--bank", "alpha", "--share", "100", "--store", store]) == 2
     assert "above 0 and below 100, not 100.0" in capsys.readouterr().err
+
+
+def test_publishing_a_model_whose_rules_were_edited_wrong_names_the_rule(
+    tmp_path: Path, model_artifacts: list[Artifact]
+) -> None:
+    manifest, files = model_artifacts[0]
+    ruled = manifest.model_copy(update={"rules": default_rules()})
+    directory = model_dir(tmp_path / "model", (ruled, files))
+    document = json.loads((directory / MANIFEST_FILE).read_text())
+    document["rules"]["rules"][0]["value"] = "eighteen"
+    (directory / MANIFEST_FILE).write_text(json.dumps(document))
+    done = bankreco("publish", directory, "--bank", "demo", "--store", tmp_path / "models")
+    assert done.code == 2
+    assert done.err_lines == [
+        f"bankreco publish: error: {directory / MANIFEST_FILE}: rules.rules.0.value: "
+        "field 'age' is numeric: \"eighteen\" is not a number"
+    ]
+    assert not (tmp_path / "models" / "demo").exists()  # nothing published
