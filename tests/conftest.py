@@ -72,9 +72,10 @@ def clean_process(monkeypatch: pytest.MonkeyPatch, signing_keys: Path) -> Iterat
     service.reset()
     from aws_lambda_powertools.metrics.provider import cold_start
 
-    from bankreco.observability import metrics
+    from bankreco.observability import forget_served, metrics
 
     metrics.clear_metrics()
+    forget_served()  # answers counted by code that ranks without the handler
     cold_start.is_cold_start = True
     environ = dict(os.environ)  # what a test sets, even through the CLI's own defaults, ends
     yield

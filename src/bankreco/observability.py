@@ -94,6 +94,13 @@ def record_served(bank: str, version: str, role: str, customers: int) -> None:
         flush_served()
 
 
+def forget_served() -> None:
+    """Drop the answers counted since the last flush without printing them: the state of a
+    process that has answered nothing yet."""
+    with _served_lock:
+        _served.clear()
+
+
 def flush_served() -> None:
     """Print the answers counted since the last flush as the metric AnswersServed, one EMF
     document per version (a document's dimensions hold one value each): by service, bank and
