@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-REFERENCE = re.compile(r"`(test_\w+\.py)::(test_\w+)`")
+#: `test_x.py::test_y` (a test of tests/infrastructure) or `tests/<dir>/test_x.py::test_y`.
+REFERENCE = re.compile(r"`((?:tests/\w+/)?test_\w+\.py)::(test_\w+)`")
 
 
 def test_every_named_test_exists() -> None:
@@ -15,7 +16,8 @@ def test_every_named_test_exists() -> None:
     assert len(references) >= 20
     missing = []
     for module, name in references:
-        source = (Path(__file__).parent / module).read_text(encoding="utf-8")
+        path = ROOT / module if module.startswith("tests/") else Path(__file__).parent / module
+        source = path.read_text(encoding="utf-8")
         if not re.search(rf"^def {name}\(", source, re.MULTILINE):
             missing.append(f"{module}::{name}")
     assert not missing
