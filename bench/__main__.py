@@ -36,8 +36,9 @@ SLOW_WHY: Final = (
     "size builds two layers with pip (about a minute) and explain imports shap for its naive "
     "side; `--only size explain --quick` runs them"
 )
-# rows that start no serving process: a smoke run runs them beside the others
-OFFLINE: Final = ("train", "score")
+# rows a smoke run runs on a second thread, beside the others (each pins its processes to the
+# quieter core): about half of its time
+BESIDE: Final = ("batch", "train", "score")
 # samples of the CPU-speed loop at the start and the end (0.1 s apart)
 FULL_SAMPLES: Final = 30
 QUICK_SAMPLES: Final = 5
@@ -68,9 +69,9 @@ def _failed(name: str, session: Session, exc: BaseException) -> RowResult:
 def _run_rows(
     selected: list[str], session: Session, run_row: Callable[[str], RowResult]
 ) -> list[RowResult]:
-    """The selected rows' results, in order. A smoke run (--quick) runs the offline rows
-    (train, score) on a second thread beside the serving rows: the machine's two cores
-    shared, its figures only show that each row works."""
+    """The selected rows' results, in order. A smoke run (--quick) runs the rows of BESIDE on
+    a second thread: the machine's two cores shared, its figures only show that each row
+    works."""
 
     def one(name: str) -> RowResult:
         try:
@@ -78,7 +79,7 @@ def _run_rows(
         except Exception as exc:  # one failing row must not hide the others
             return _failed(name, session, exc)
 
-    beside = [n for n in selected if session.scale.quick and n in OFFLINE]
+    beside = [n for n in selected if session.scale.quick and n in BESIDE]
     with ThreadPoolExecutor(max_workers=1) as second:
         offline = {name: second.submit(one, name) for name in beside}
         found = {name: one(name) for name in selected if name not in beside}

@@ -126,9 +126,9 @@ def render(
         out += [
             "> **Quick mode**: small data and models, few repetitions. It only shows that the "
             "harness works; its numbers are not the benchmark. It runs no discarded warm-up "
-            "processes, compiles no bytecode cache, runs the train and score rows beside the "
-            "serving rows, and leaves the `size` and `explain` rows out unless `--only` names "
-            "them.",
+            "processes, compiles no bytecode cache, runs the batch, train and score rows on a "
+            "second thread beside the others, and leaves the `size` and `explain` rows out "
+            "unless `--only` names them.",
             "",
         ]
     out += [f"- date: {now}"]
