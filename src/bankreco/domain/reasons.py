@@ -17,7 +17,7 @@ import numpy as np
 
 from bankreco import features
 from bankreco.catalog import PRODUCT_CODES, PRODUCTS
-from bankreco.domain.explain import contributions
+from bankreco.domain.explain import contributions, paths_of
 from bankreco.domain.forest import CompiledForest
 from bankreco.errors import ExplanationUnavailable
 
@@ -47,6 +47,15 @@ class Reason:
         }
 
 
+def explainable(estimator: object) -> CompiledForest:
+    """`estimator`, if it can explain its scores: a compact forest with node covers (the set-up
+    of its explanations built once, here); ExplanationUnavailable saying why otherwise."""
+    if not isinstance(estimator, CompiledForest):
+        raise ExplanationUnavailable("only a model served from its compact form explains")
+    paths_of(estimator)
+    return estimator
+
+
 def explain_products(
     forest: CompiledForest,
     encoded: features.FloatMatrix,
@@ -61,11 +70,10 @@ def explain_products(
     profile's recommended products as catalog columns (indexes into catalog.PRODUCT_CODES,
     as `Ranked.products`). Only the classes asked for are explained. A product the model
     never learned has no reasons; nor does one whose score no input raised. Raises
-    explain.ExplanationUnavailable if `forest` is not a compact forest (a model served in its
-    skops form) or has no node covers.
+    ExplanationUnavailable (`explainable`) if `forest` is not a compact forest (a model
+    served in its skops form) or has no node covers.
     """
-    if not isinstance(forest, CompiledForest):
-        raise ExplanationUnavailable("only a model served from its compact form explains")
+    forest = explainable(forest)
     classes = {str(code): k for k, code in enumerate(forest.classes)}
     answers = []
     for x, given, columns in zip(encoded, fields, products, strict=True):

@@ -14,10 +14,9 @@ import numpy as np
 import numpy.typing as npt
 
 from bankreco import features
-from bankreco.domain.forest import CompiledForest
 from bankreco.domain.model import LoadedModel
 from bankreco.domain.ranking import top_products
-from bankreco.domain.reasons import explain_products
+from bankreco.domain.reasons import explain_products, explainable
 from bankreco.errors import ExplanationUnavailable
 from bankreco.scoring.rank import Ranking
 
@@ -26,18 +25,13 @@ SEPARATOR = "; "  # between the reasons of one product
 
 def check_explainable(model: LoadedModel) -> None:
     """Raise ExplanationUnavailable, naming the model's version, if `model` cannot explain
-    its scores: it is not served from its compact form, or that form has no node covers."""
-    forest = model.estimator
-    if not isinstance(forest, CompiledForest):
+    its scores (domain.reasons.explainable says why)."""
+    try:
+        explainable(model.estimator)
+    except ExplanationUnavailable as exc:
         raise ExplanationUnavailable(
-            f"{model.bank}/{model.version} is not scored from its compact form and cannot "
-            "explain its scores"
-        )
-    if forest.cover is None:
-        raise ExplanationUnavailable(
-            f"{model.bank}/{model.version} cannot explain its scores: its compact form has "
-            "no node covers; retrain it"
-        )
+            f"{model.bank}/{model.version} cannot explain its scores: {exc}"
+        ) from None
 
 
 def rank_explained(
