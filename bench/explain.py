@@ -2,10 +2,7 @@
 
 The worker (`python -m bench.worker warm-explain`) times the handler on the example events
 without and with `"explain": true`, and the naive explained answer, taking turns request by
-request. Where the handler does
-not give reasons yet, the explained answer is timed as the handler's answer plus the domain's
-explanation of it (`explain_products` on the served compact forest, the profile encoded again),
-and the row says so.
+request.
 
 The naive side explains the same answers with shap's TreeExplainer on the scikit-learn model
 the compact forest was compiled from (`model.pkl`), built once before timing: the handler's
@@ -66,7 +63,7 @@ def explain(session: Session) -> RowResult:
         ),
     ]
     notes = _notes(sides, alone, runs[0], n, repeats)
-    return RowResult("explain", lines, notes, {**sides, **alone, "how": runs[0]["how"]})
+    return RowResult("explain", lines, notes, {**sides, **alone})
 
 
 def _percentiles(runs: list[list[float]]) -> dict[str, float]:
@@ -92,14 +89,7 @@ def _notes(
         f"{repeats} new process(es) (median of their p50 and p99), pinned to one core; "
         f"p99: explained {explained['p99_ms']:.3f} ms, unexplained {plain['p99_ms']:.3f} ms; "
         f"unexplained p50 {plain['p50_ms']:.3f} ms, so reasons add {added:+.3f} ms.",
-        "explained: "
-        + (
-            '`lambda_handler` with `"explain": true` in the body.'
-            if first["how"] == "handler"
-            else "the handler does not give reasons yet: `lambda_handler` without it, then "
-            "`bankreco.domain.reasons.explain_products` on the served model's compact forest "
-            "for the answer's products (the profile validated once, encoded again)."
-        ),
+        'explained: `lambda_handler` with `"explain": true` in the body.',
         "naive: `lambda_handler` without reasons, then `shap.TreeExplainer(model.pkl, "
         'feature_perturbation="tree_path_dependent", model_output="raw").shap_values` of the '
         "profile encoded again, then the top 3 positive features of each of the answer's "
@@ -128,17 +118,15 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     handler, context = _handler(), Context()
     plain = example_events()
     explained = [{**event, "body": _explaining(event["body"])} for event in plain]
-    how = "handler" if _gives_reasons(handler(explained[0], context)) else "domain"
+    if not _gives_reasons(handler(explained[0], context)):
+        raise RuntimeError('the handler gave no reasons for a body with "explain": true')
     ours = [_domain_call(event["body"]) for event in plain]
     naive = [_shap_call(event["body"], config["model_dir"]) for event in plain]  # built once
     for event in plain:  # each example answered, before anything is timed
         _ok(handler(event, context))
     answers: dict[str, list[Callable[[], object]]] = {
         "plain": [partial(handler, event, context) for event in plain],
-        "explained": [
-            partial(handler, asked, context) if how == "handler" else _then(handler, event, mine)
-            for event, asked, mine in zip(plain, explained, ours, strict=True)
-        ],
+        "explained": [partial(handler, asked, context) for asked in explained],
         "naive": [_then(handler, event, shap) for event, shap in zip(plain, naive, strict=True)],
     }
     _alternating(answers, WARM_UP * len(plain))
@@ -148,7 +136,6 @@ def measure(config: dict[str, Any]) -> dict[str, Any]:
     small = _alternating(steps, config["n"])
     return {
         **times,
-        "how": how,
         **{f"{side}_p50_ms": float(np.percentile(alone[side], 50)) * 1000 for side in alone},
         **{f"{step}_p50_us": float(np.percentile(small[step], 50)) * 1e6 for step in small},
         "rules": rules,
