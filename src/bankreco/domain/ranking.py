@@ -29,8 +29,8 @@ def top_products(
     top_k: int | npt.NDArray[np.intp],
 ) -> TopProducts:
     """Score `encoded` customers with `model`, give the products they hold (`owned`: 0/1, NaN
-        unknown; None: unknown for all) the lowest score, and keep each one's `top_k` best (one
-        number for all, or one per customer). Products the bank's eligibility rules withhold from
+    unknown; None: unknown for all) the lowest score, and keep each one's `top_k` best (one
+    number for all, or one per customer). Products the bank's eligibility rules withhold from
     a customer rank with the owned ones and are never kept. Non-finite scores are an
     IntegrityError."""
     scores = model.probabilities(encoded)

@@ -14,15 +14,22 @@ if TYPE_CHECKING:
     from bankreco.training.train import TrainConfig
 
 
-def positive_int(text: str) -> int:
-    """A whole number of at least 1, for --customers, --max-iter and --threads."""
+def whole_number(text: str, least: int) -> int:
+    """`text` as a whole number of at least `least` (`_` separators allowed); an argparse
+    error saying what is wrong otherwise."""
     try:
         value = int(text.strip().replace("_", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < least:
+        wanted = "must be 0 or more" if least == 0 else f"must be at least {least}"
+        raise argparse.ArgumentTypeError(f"{wanted}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1, for --customers, --max-iter and --threads."""
+    return whole_number(text, 1)
 
 
 def month(text: str) -> str:
@@ -59,13 +66,7 @@ def warnings_as_lines(command: str) -> Iterator[None]:
 
 def non_negative_int(text: str) -> int:
     """A whole number of at least 0, for --seed."""
-    try:
-        value = int(text.strip().replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return whole_number(text, 0)
 
 
 GENERATE = (
