@@ -42,9 +42,9 @@ if TYPE_CHECKING:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
 BASELINE_FILE = "demographics_only.pkl"
-#: Profile fields left out unless a run says otherwise: sex. On generated banks a model
-#: without it ranks as well (MAP@7 within 1%) and offers each product to men and women at
-#: near-equal rates, where a model with it offers some products to one sex far more often.
+#: Profile fields left out unless a run says otherwise: sex. A model without it ranks as well
+#: and offers each product to men and women at near-equal rates, where a model with it offers
+#: some products to one sex far more often (the measurements: docs/banking.md#fairness).
 DEFAULT_EXCLUDED: Final = ("sexo",)
 MASK_FRACTION = 0.2
 MIN_LEAF = 20  # examples in a leaf at least (scikit-learn's default)
