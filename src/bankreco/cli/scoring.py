@@ -93,8 +93,8 @@ def add_parsers(sub: Any) -> None:
         "--explain",
         action="store_true",
         help="wide format only: a reasons_i column after each score_i, the up to 3 inputs "
-        "that raised that product's score most, joined by '; '. Explained row by row "
-        "(about 1 ms a row), far slower than scoring alone",
+        "that raised that product's score most, joined by '; '. Explained row by row, far "
+        "slower than scoring alone (docs/performance.md, row explain: the explanation alone)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
